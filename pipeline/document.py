@@ -1,0 +1,105 @@
+"""The one record that flows through every stage.
+
+Each stage fills its own fields and leaves the others alone, so batch output, the Python API and the evaluation
+harness can all speak this single format (``Result.to_dict()``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class BeknoptError(Exception):
+    """Base class for errors beknopt raises on purpose (bad input, missing model, bad settings)."""
+
+
+class InputError(BeknoptError):
+    """An article cannot be processed as given (empty, binary, undecodable, no text field...)."""
+
+
+@dataclass
+class Document:
+    """An article on its way through the pipeline; the finished record is what users get as ``Result``."""
+
+    id: str
+    source: str | bytes = ""
+    source_path: str | None = None
+    source_format: str = "auto"  # "auto", "text", "html"
+    metadata: dict[str, Any] = field(default_factory=dict)
+    # clean
+    clean_text: str | None = None
+    paragraphs: list[str] = field(default_factory=list)
+    # split: flat list of sentences and, for each, the index of the paragraph it belongs to
+    sentences: list[str] = field(default_factory=list)
+    sentence_paragraphs: list[int] = field(default_factory=list)
+    # translate: one English sentence per Dutch sentence, same order
+    translations: list[str] = field(default_factory=list)
+    # summarise
+    summary: str | None = None
+    summary_chunks: int = 0
+    # bookkeeping; ``error`` is set (stage, reason) when the article could not be processed
+    error: dict[str, str] | None = None
+    warnings: list[str] = field(default_factory=list)
+    models: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def warn(self, stage: str, message: str) -> None:
+        """Record something that went odd but did not stop the article."""
+        self.warnings.append(f"{stage}: {message}")
+
+    def fail(self, stage: str, reason: str) -> None:
+        """Mark the article as failed; later stages skip it and batch jobs write it to ``errors.jsonl``."""
+        self.error = {"stage": stage, "reason": reason}
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def translation(self) -> str:
+        """The English text, sentences joined with spaces, paragraphs with blank lines."""
+        return join_paragraphs(self.translations, self.sentence_paragraphs)
+
+    @property
+    def translated_paragraphs(self) -> list[str]:
+        text = self.translation
+        return text.split("\n\n") if text else []
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form: every field plus the joined ``translation``; raw bytes are left out."""
+        data = asdict(self)
+        data.pop("source")
+        data["translation"] = self.translation
+        return data
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        """Rebuild a record written by ``to_dict`` (unknown keys such as ``translation`` are ignored)."""
+        names = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+Result = Document
+"""What the pipeline returns: the finished ``Document``."""
+
+
+def join_paragraphs(sentences: list[str], paragraph_of: list[int]) -> str:
+    """Join sentences with spaces inside a paragraph and blank lines between paragraphs."""
+    if len(sentences) != len(paragraph_of):
+        raise ValueError(
+            f"{len(sentences)} sentences but {len(paragraph_of)} paragraph indices: the record is inconsistent"
+        )
+    groups: list[list[str]] = []
+    last = None
+    for sentence, para in zip(sentences, paragraph_of, strict=True):
+        if para != last:
+            groups.append([])
+            last = para
+        groups[-1].append(sentence)
+    return "\n\n".join(" ".join(g) for g in groups)
