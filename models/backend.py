@@ -1,0 +1,103 @@
+"""The backend protocol: "given these strings, generate those strings".
+
+Stages (translation, summarisation) only see this protocol, so a new inference engine touches ``beknopt.models``
+alone. A backend owns batching because engines batch differently (CTranslate2 has its own token-budget batches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Decoding settings shared by every backend; ``None`` leaves the model's own default in place."""
+
+    num_beams: int = 4
+    max_new_tokens: int | None = None
+    min_new_tokens: int | None = None
+    no_repeat_ngram_size: int | None = None
+    repetition_penalty: float | None = None
+    length_penalty: float | None = None
+    # Cap on output length relative to the longest input of a batch (tokens); stops a looping model early.
+    max_length_ratio: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def generate_kwargs(self, longest_input: int) -> dict[str, Any]:
+        """Keyword arguments for one batch: ``max_length_ratio`` becomes a concrete ``max_new_tokens``."""
+        kwargs = self.to_dict()
+        if self.num_beams == 1:
+            kwargs.pop("length_penalty", None)  # only meaningful for beam search
+        ratio = kwargs.pop("max_length_ratio", None)
+        if ratio is not None:
+            by_ratio = int(ratio * longest_input) + 8
+            kwargs["max_new_tokens"] = min(kwargs.get("max_new_tokens", by_ratio), by_ratio)
+            if "min_new_tokens" in kwargs:
+                kwargs["min_new_tokens"] = min(kwargs["min_new_tokens"], kwargs["max_new_tokens"])
+        return kwargs
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """How many inputs go into one forward pass: at most ``batch_size`` and ``max_tokens`` padded tokens."""
+
+    batch_size: int = 32
+    max_tokens: int = 4096
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.max_tokens < 1:
+            raise ValueError(f"max_tokens must be at least 1, got {self.max_tokens}")
+
+
+@runtime_checkable
+class Seq2SeqBackend(Protocol):
+    """A loaded sequence-to-sequence model that turns a list of strings into a list of strings, in order."""
+
+    model_id: str
+    name: str
+    max_input_tokens: int
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Input length of each text in model tokens, special tokens included."""
+        ...
+
+    def generate(
+        self, texts: Sequence[str], settings: GenerationSettings, batching: BatchSettings | None = None
+    ) -> list[str]:
+        """One output per input, same order; inputs must already fit ``max_input_tokens``."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """Model id, backend, device and precision: recorded in every result."""
+        ...
+
+
+def plan_batches(lengths: Sequence[int], batching: BatchSettings) -> list[list[int]]:
+    """Group indices into length-sorted batches under the size and padded-token budget.
+
+    Sorting by length keeps padding low; the budget counts ``longest * batch size`` because that is what a
+    padded batch costs. The longest inputs come first so an out-of-memory error shows up at once, not at the end.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    batches: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    for index in order:
+        length = max(1, lengths[index])
+        new_longest = max(longest, length)
+        if current and (
+            len(current) + 1 > batching.batch_size or new_longest * (len(current) + 1) > batching.max_tokens
+        ):
+            batches.append(current)
+            current, new_longest = [], length
+        current.append(index)
+        longest = new_longest
+    if current:
+        batches.append(current)
+    return batches

@@ -1,0 +1,98 @@
+"""The reference backend: a ``transformers`` tokenizer plus ``model.generate``.
+
+transformers 5 has no ``translation``/``summarization`` pipelines any more, so this is the whole recipe:
+tokenize a length-sorted batch with padding (never truncation), generate under ``torch.inference_mode`` and
+decode, then put the outputs back in input order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from beknopt.document import BeknoptError
+from beknopt.models.backend import BatchSettings, GenerationSettings, plan_batches
+from beknopt.models.loading import device_for, load_seq2seq, model_context, torch_dtype_for
+
+
+class InputTooLongError(BeknoptError):
+    """An input longer than the model's context reached a backend; stages must split it first."""
+
+
+class TransformersBackend:
+    """A loaded ``transformers`` seq2seq model (Marian, BART, PEGASUS...)."""
+
+    name = "transformers"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        device: str = "auto",
+        dtype: str = "auto",
+        quantize: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)
+        self.model_id = model
+        self.device = device_for(device)
+        torch_dtype = torch_dtype_for(dtype, self.device)
+        self.tokenizer, self.model = load_seq2seq(model, device=self.device, dtype=torch_dtype)
+        self.dtype = str(torch_dtype).removeprefix("torch.")
+        self.quantize = quantize
+        if quantize == "dynamic-int8":
+            if self.device != "cpu":
+                raise BeknoptError("dynamic int8 quantisation is a CPU option; use dtype float16 on a GPU")
+            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+        elif quantize is not None:
+            raise BeknoptError(f"unknown quantisation '{quantize}' for the transformers backend: use dynamic-int8")
+        self.max_input_tokens = model_context(self.model.config, self.tokenizer)
+        # beknopt always passes explicit new-token limits; the card's absolute lengths would only conflict.
+        generation_config = self.model.generation_config
+        generation_config.max_length = None
+        generation_config.min_length = None
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+    def generate(
+        self, texts: Sequence[str], settings: GenerationSettings, batching: BatchSettings | None = None
+    ) -> list[str]:
+        import torch
+
+        batching = batching or BatchSettings()
+        lengths = self.count_tokens(texts)
+        too_long = [i for i, n in enumerate(lengths) if n > self.max_input_tokens]
+        if too_long:
+            raise InputTooLongError(
+                f"{len(too_long)} input(s) exceed the {self.max_input_tokens}-token context of '{self.model_id}' "
+                f"(longest {max(lengths[i] for i in too_long)} tokens); split them before generating"
+            )
+        outputs: list[str] = [""] * len(texts)
+        for batch in plan_batches(lengths, batching):
+            kwargs = settings.generate_kwargs(max(lengths[i] for i in batch))
+            # Decoder positions are bounded by the same context as the encoder's.
+            kwargs["max_new_tokens"] = min(kwargs.get("max_new_tokens", self.max_input_tokens),
+                                           self.max_input_tokens - 2)
+            enc = self.tokenizer(
+                [texts[i] for i in batch], return_tensors="pt", padding=True, truncation=False
+            ).to(self.device)
+            with torch.inference_mode():
+                generated = self.model.generate(**enc, **kwargs)
+            decoded = self.tokenizer.batch_decode(generated, skip_special_tokens=True)
+            for index, text in zip(batch, decoded, strict=True):
+                outputs[index] = text.strip()
+        return outputs
+
+    def describe(self) -> dict[str, Any]:
+        info = {"model": self.model_id, "backend": self.name, "device": self.device, "dtype": self.dtype,
+                "max_input_tokens": self.max_input_tokens, "architecture": type(self.model).__name__}
+        if self.quantize:
+            info["quantize"] = self.quantize
+        return info

@@ -1,0 +1,219 @@
+"""The ``Pipeline``: an ordered list of stages plus batching across articles.
+
+Articles are taken from the input a batch at a time and flow through every stage together, so the sentences
+of many articles share the translator's length-sorted batches. Results stream out in input order; a failing
+article is marked (``result.error``) and the rest of its batch goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from beknopt.document import BeknoptError, Document, InputError, Result
+from beknopt.models.backend import BatchSettings
+from beknopt.models.registry import DEFAULT_TRANSLATION_MODEL, load_backend, resolve_summary_model
+from beknopt.stages import CleanStage, SplitStage
+from beknopt.summarise import LeadSummariser, Summariser
+from beknopt.translate import Translator
+
+Stage = Callable[[list[Document]], list[Document]]
+ArticleInput = str | bytes | Document | Mapping[str, Any]
+
+
+def stage_name(stage: Stage) -> str:
+    """A stage's ``name`` attribute, else its function or class name (for user-supplied callables)."""
+    return getattr(stage, "name", None) or getattr(stage, "__name__", None) or type(stage).__name__
+
+
+class ArticleError(BeknoptError):
+    """An article failed in a stage; the message names the article, the stage and the reason."""
+
+    @classmethod
+    def from_document(cls, doc: Document) -> ArticleError:
+        stage, reason = (doc.error or {}).get("stage", "?"), (doc.error or {}).get("reason", "unknown error")
+        named = reason if reason.startswith(f"{doc.id}:") else f"{doc.id}: {reason}"
+        return cls(f"{named} (stage: {stage})")
+
+
+def to_document(item: ArticleInput, default_id: str) -> Document:
+    """Accept raw text/bytes, a ``Document`` or a JSON-like mapping (``text`` or ``body``, ``id``, metadata)."""
+    if isinstance(item, Document):
+        return item
+    if isinstance(item, str | bytes):
+        return Document(id=default_id, source=item)
+    if isinstance(item, Mapping):
+        text = item.get("text", item.get("body"))
+        doc_id = str(item.get("id") or default_id)
+        if not isinstance(text, str):
+            raise InputError(f"{doc_id}: no text field (expected 'text' or 'body' with a string)")
+        metadata = {k: item[k] for k in ("title", "date", "url", "author") if item.get(k) is not None}
+        return Document(id=doc_id, source=text, metadata=metadata,
+                        source_format=str(item.get("format", "auto")))
+    raise TypeError(f"cannot make an article from {type(item).__name__}: pass str, bytes, dict or Document")
+
+
+class Pipeline:
+    """Clean, split, translate and summarise Dutch articles; build one with ``from_pretrained``."""
+
+    def __init__(self, stages: Sequence[Stage], *, batch_size: int = 16) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.stages = list(stages)
+        self.batch_size = batch_size
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        translation_model: str = DEFAULT_TRANSLATION_MODEL,
+        summarization_model: str | None = None,
+        *,
+        summarizer: str = "abstractive",
+        lead_sentences: int = 3,
+        backend: str = "auto",
+        device: str = "auto",
+        dtype: str = "auto",
+        quantize: str | None = None,
+        threads: int | None = None,
+        backend_options: Mapping[str, Any] | None = None,
+        num_beams: int = 4,
+        max_new_tokens: int | None = 512,
+        translation_batch_size: int = 32,
+        max_batch_tokens: int = 4096,
+        summary_length: str = "medium",
+        min_summary_tokens: int | None = None,
+        max_summary_tokens: int | None = None,
+        summary_num_beams: int = 4,
+        no_repeat_ngram_size: int = 3,
+        summary_batch_size: int = 8,
+        cache: bool = True,
+        guard: bool = True,
+        boilerplate: Sequence[str] | None = None,
+        extra_boilerplate: Sequence[str] = (),
+        batch_size: int = 16,
+    ) -> Pipeline:
+        """Load the models (hub id, preset name or local directory) and wire the four stages.
+
+        ``summarizer="lead"`` skips the summarisation model and takes the first ``lead_sentences`` sentences.
+        """
+        options = {"device": device, "dtype": dtype, "quantize": quantize, "threads": threads,
+                   **(backend_options or {})}
+        translation_backend = load_backend(translation_model, backend, **options)
+        translator = Translator(
+            translation_backend, num_beams=num_beams, max_new_tokens=max_new_tokens,
+            batching=BatchSettings(translation_batch_size, max_batch_tokens), cache=cache, guard=guard,
+        )
+        summary_stage: Stage
+        if summarizer == "lead":
+            summary_stage = LeadSummariser(lead_sentences)
+        elif summarizer == "abstractive":
+            summary_backend = load_backend(resolve_summary_model(summarization_model), backend, **options)
+            summary_stage = Summariser(
+                summary_backend, length=summary_length, min_new_tokens=min_summary_tokens,
+                max_new_tokens=max_summary_tokens, num_beams=summary_num_beams,
+                no_repeat_ngram_size=no_repeat_ngram_size,
+                batching=BatchSettings(summary_batch_size, max(max_batch_tokens, summary_backend.max_input_tokens)),
+            )
+        else:
+            raise BeknoptError(f"unknown summarizer '{summarizer}': use 'abstractive' or 'lead'")
+        stages: list[Stage] = [
+            CleanStage(boilerplate=boilerplate, extra_boilerplate=extra_boilerplate),
+            SplitStage(max_tokens=translator.max_input_tokens, count_tokens=translator.count_tokens),
+            translator,
+            summary_stage,
+        ]
+        return cls(stages, batch_size=batch_size)
+
+    def describe(self) -> dict[str, Any]:
+        """Every stage's model and settings: recorded in each result and used to decide what to redo."""
+        out: dict[str, Any] = {}
+        for stage in self.stages:
+            name = stage_name(stage)
+            describe = getattr(stage, "describe", None)
+            out[name] = describe() if callable(describe) else {"stage": type(stage).__name__}
+        return out
+
+    def fingerprint(self) -> str:
+        """A short hash of ``describe()``: equal fingerprints mean the same models and settings."""
+        blob = json.dumps(self.describe(), sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def __call__(self, article: ArticleInput, *, id: str | None = None) -> Result:
+        """Process one article; raises ``InputError``/``ArticleError`` when it cannot be processed."""
+        doc = to_document(article, id or "article")
+        if id is not None:
+            doc.id = id
+        (result,) = self.process([doc])
+        if result.error is not None:
+            stage, reason = result.error["stage"], result.error["reason"]
+            if stage in {"read", "clean"}:
+                raise InputError(reason)
+            raise ArticleError.from_document(result)
+        return result
+
+    def run_many(
+        self, articles: Iterable[ArticleInput], *, batch_size: int | None = None, errors: str = "return"
+    ) -> Iterator[Result]:
+        """Stream results in input order, ``batch_size`` articles at a time (memory stays bounded).
+
+        ``errors="return"`` yields failed articles with ``result.error`` set; ``"raise"`` stops at the first.
+        """
+        if errors not in {"return", "raise"}:
+            raise ValueError(f"errors must be 'return' or 'raise', got {errors!r}")
+        size = batch_size or self.batch_size
+        counter = itertools.count(1)
+        iterator = iter(articles)
+        while True:
+            chunk = list(itertools.islice(iterator, size))
+            if not chunk:
+                return
+            docs: list[Document] = []
+            for item in chunk:
+                default_id = f"article-{next(counter)}"
+                try:
+                    docs.append(to_document(item, default_id))
+                except InputError as exc:
+                    given = item.get("id") if isinstance(item, Mapping) else None
+                    failed = Document(id=str(given or default_id))
+                    failed.fail("read", str(exc))
+                    docs.append(failed)
+            for doc in self.process(docs):
+                if errors == "raise" and doc.error is not None:
+                    raise ArticleError.from_document(doc)
+                yield doc
+
+    def process(self, docs: list[Document]) -> list[Document]:
+        """Run every stage over one batch of documents, isolating failures to the articles that caused them."""
+        described = self.describe()
+        models = {name: info.get("model") for name, info in described.items()
+                  if isinstance(info, dict) and info.get("model")}
+        for doc in docs:
+            doc.models.update({("translation" if k == "translate" else "summarization"): v
+                               for k, v in models.items()})
+            doc.settings = described
+        start = time.perf_counter()
+        for stage in self.stages:
+            live = [d for d in docs if d.ok]
+            if not live:
+                break
+            self._run_stage(stage, live)
+        share = (time.perf_counter() - start) / max(1, len(docs))
+        for doc in docs:
+            doc.timings["total"] = round(share, 6)
+        return docs
+
+    def _run_stage(self, stage: Stage, docs: list[Document]) -> None:
+        name = stage_name(stage)
+        try:
+            stage(docs)
+        except (BeknoptError, RuntimeError, ValueError, IndexError, MemoryError) as exc:
+            if len(docs) == 1:
+                docs[0].fail(name, f"{type(exc).__name__}: {exc}")
+                return
+            # Re-run one article at a time so only the article that breaks the stage is marked failed.
+            for doc in docs:
+                self._run_stage(stage, [doc])

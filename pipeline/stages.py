@@ -1,0 +1,91 @@
+"""Stages 1 and 2 as pipeline stages: ``stage(docs) -> docs``, each filling only its own fields.
+
+A stage never raises for one bad article: it marks that article failed (``doc.fail``) and carries on, so one
+broken file cannot stop a batch of ten thousand.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from beknopt.cleaning import clean
+from beknopt.document import Document, InputError
+from beknopt.split import fit_sentences, split_paragraphs
+
+
+class CleanStage:
+    """Decode, repair and strip the raw article; parse its metadata header."""
+
+    name = "clean"
+
+    def __init__(self, *, boilerplate: Sequence[str] | None = None, extra_boilerplate: Sequence[str] = ()) -> None:
+        self.boilerplate = boilerplate
+        self.extra_boilerplate = tuple(extra_boilerplate)
+
+    def describe(self) -> dict[str, Any]:
+        return {"boilerplate": "custom" if self.boilerplate is not None else "default",
+                "extra_boilerplate": list(self.extra_boilerplate)}
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        for doc in docs:
+            if not doc.ok:
+                continue
+            start = time.perf_counter()
+            try:
+                cleaned = clean(
+                    doc.source,
+                    format=doc.source_format,
+                    boilerplate=self.boilerplate,
+                    extra_boilerplate=self.extra_boilerplate,
+                    source_name=doc.source_path or doc.id,
+                )
+            except InputError as exc:
+                doc.fail(self.name, str(exc))
+                continue
+            doc.clean_text = cleaned.text
+            doc.paragraphs = cleaned.paragraphs
+            # Metadata the caller supplied (JSON fields) wins over what the header says.
+            doc.metadata = {**cleaned.metadata, **doc.metadata}
+            for message in cleaned.warnings:
+                doc.warn(self.name, message)
+            doc.timings[self.name] = round(time.perf_counter() - start, 6)
+        return docs
+
+
+class SplitStage:
+    """Paragraph-preserving sentence splitting; sentences over the translator's limit are split further."""
+
+    name = "split"
+
+    def __init__(
+        self, *, max_tokens: int | None = None, count_tokens: Callable[[str], int] | None = None
+    ) -> None:
+        if (max_tokens is None) != (count_tokens is None):
+            raise ValueError("max_tokens and count_tokens go together")
+        self.max_tokens = max_tokens
+        self.count_tokens = count_tokens
+
+    def describe(self) -> dict[str, Any]:
+        return {"splitter": "beknopt-nl", "max_tokens": self.max_tokens}
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        for doc in docs:
+            if not doc.ok:
+                continue
+            start = time.perf_counter()
+            sentences, paragraph_of = split_paragraphs(doc.paragraphs, lang="nl")
+            if not sentences:
+                doc.fail(self.name, "no sentences found in the cleaned text")
+                continue
+            if self.max_tokens is not None and self.count_tokens is not None:
+                sentences, paragraph_of, n_split = fit_sentences(
+                    sentences, paragraph_of, self.max_tokens, self.count_tokens
+                )
+                if n_split:
+                    doc.warn(self.name, f"{n_split} sentence(s) longer than the translation model's "
+                                        f"{self.max_tokens}-token limit were split at clause boundaries")
+            doc.sentences, doc.sentence_paragraphs = sentences, paragraph_of
+            doc.timings[self.name] = round(time.perf_counter() - start, 6)
+        return docs

@@ -1,0 +1,63 @@
+"""Shared fixtures: tiny real models built once per test session, and the project's sample articles.
+
+Nothing here touches the network or ../shared: tokenizers are trained on the FLORES copy shipped in
+``beknopt.eval`` and the sample article lives in ``tests/data``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+DATA = Path(__file__).parent / "data"
+SAMPLE_ARTICLE = DATA / "articles" / "2020-09-vs-troepen-irak.txt"
+
+
+def flores_documents() -> list[dict]:
+    path = files("beknopt.eval").joinpath("data", "flores200_devtest_nl_en", "flores200_devtest_nl_en_by_url.jsonl")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def long_article(min_words: int = 3000) -> str:
+    """A ~3,000-word Dutch article: FLORES documents as paragraphs, under a date header."""
+    paragraphs, words = [], 0
+    for doc in flores_documents():
+        paragraphs.append(" ".join(s.strip() for s in doc["nl"]))
+        words += sum(len(s.split()) for s in doc["nl"])
+        if words >= min_words:
+            break
+    return "date: 2024-05-01\n\n" + "\n\n".join(paragraphs)
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(marian_dir, bart_dir): random Marian nl→en and a BART with a 128-token context, so chunking is exercised."""
+    from beknopt.models.tiny import build_tiny_bart, build_tiny_marian, flores_lines
+
+    root = tmp_path_factory.mktemp("tiny-models")
+    marian = build_tiny_marian(root / "marian", flores_lines("nl"), flores_lines("en"), max_positions=128)
+    bart = build_tiny_bart(root / "bart", flores_lines("en"), max_positions=128)
+    return marian, bart
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline(tiny_models: tuple[Path, Path]):
+    from beknopt import Pipeline
+
+    marian, bart = tiny_models
+    return Pipeline.from_pretrained(
+        str(marian), str(bart), device="cpu", num_beams=1, summary_num_beams=1,
+        max_summary_tokens=24, min_summary_tokens=4,
+    )
+
+
+@pytest.fixture
+def sample_article() -> str:
+    return SAMPLE_ARTICLE.read_text(encoding="utf-8")
