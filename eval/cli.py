@@ -1,0 +1,206 @@
+"""``beknopt eval``: score predictions against references, or compare two systems, from the command line.
+
+Prints the Markdown table; writes reports with ``--out``. Exit status 0 on success and 2 for usage or input
+errors (message on stderr), so scripts can tell a bad invocation from a finished evaluation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .harness import compare, evaluate
+from .inputs import FORMATS, TASKS, EvalInputError, EvalInputs, load_inputs
+from .metrics import MissingDependencyError
+from .report import REPORT_FORMATS, to_markdown, write_reports
+from .scores import DEFAULT_BOOTSTRAP, DEFAULT_SEED
+
+EPILOG = """examples:
+  beknopt eval --predictions out/ --references refs.jsonl --out report/
+  beknopt eval --predictions hyp.txt --references ref.txt --task translation
+  beknopt eval --compare runA/ runB/ --references refs.jsonl --report md,html --out cmp/
+
+field names: --pred-field/--ref-field take NAME (for the chosen task) or TASK=NAME, repeatable.
+defaults: predictions summary|prediction, translation|prediction; references reference|summary,
+reference|translation; with --task both only summary/translation (references also reference_summary,
+reference_translation)."""
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``main`` can return 2 rather than ``sys.exit``."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="beknopt eval",
+        description="Evaluate summaries (ROUGE, diagnostics) and translations "
+        "(BLEU, chrF, TER) with signatures and bootstrap confidence intervals.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument(
+        "--predictions", "-p", metavar="P", help="predictions: JSONL, CSV, text file or run folder"
+    )
+    src.add_argument("--compare", nargs=2, metavar=("A", "B"), help="compare two systems (paired bootstrap)")
+    p.add_argument(
+        "--references", "-r", metavar="R", required=True, help="references: JSONL, CSV or text file"
+    )
+    p.add_argument("--source", "-s", metavar="S", help="source articles (enables summary diagnostics)")
+    p.add_argument(
+        "--format", default="auto", choices=FORMATS, help="format of the predictions (and references)"
+    )
+    p.add_argument("--ref-format", choices=FORMATS, help="format of the references if it differs")
+    p.add_argument("--pred-field", action="append", default=[], metavar="[TASK=]NAME")
+    p.add_argument("--ref-field", action="append", default=[], metavar="[TASK=]NAME")
+    p.add_argument(
+        "--source-field", metavar="NAME", help="text field of --source (default source|text|article)"
+    )
+    p.add_argument("--id-field", default="id", metavar="NAME", help="id field/column (default: id)")
+    p.add_argument(
+        "--split", help="dataset split for --format datasets (default: train for files, test for hub)"
+    )
+    p.add_argument("--task", default="summary", choices=(*TASKS, "both"))
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
+    p.add_argument(
+        "--bootstrap",
+        type=int,
+        default=DEFAULT_BOOTSTRAP,
+        metavar="N",
+        help=f"bootstrap resamples, 0 to skip intervals (default {DEFAULT_BOOTSTRAP})",
+    )
+    p.add_argument("--no-stem", action="store_true", help="ROUGE without Porter stemming")
+    p.add_argument(
+        "--bertscore-model", metavar="MODEL", help="also compute BERTScore with this model (needs bert-score)"
+    )
+    p.add_argument("--names", nargs=2, metavar=("NAME_A", "NAME_B"), help="system names for --compare")
+    p.add_argument("--out", metavar="DIR", help="write reports into DIR")
+    p.add_argument(
+        "--report", metavar="FORMATS", help="comma-separated json,csv,md,html for --out (default: all)"
+    )
+    return p
+
+
+def _fields(values: list[str], task: str) -> dict[str, str]:
+    tasks = TASKS if task == "both" else (task,)
+    fields: dict[str, str] = {}
+    for value in values:
+        key, sep, name = value.partition("=")
+        if not sep:
+            if len(tasks) > 1:
+                raise _UsageError(f"with --task both give field names as TASK=NAME, not {value!r}")
+            key, name = tasks[0], value
+        if key not in TASKS or not name:
+            raise _UsageError(f"bad field {value!r}: use NAME or summary=NAME / translation=NAME")
+        fields[key] = name
+    return fields
+
+
+def _load(args: argparse.Namespace, predictions: str) -> EvalInputs:
+    return load_inputs(
+        predictions,
+        args.references,
+        sources=args.source,
+        task=args.task,
+        fmt=args.format,
+        ref_fmt=args.ref_format,
+        pred_fields=_fields(args.pred_field, args.task),
+        ref_fields=_fields(args.ref_field, args.task),
+        source_field=args.source_field,
+        id_field=args.id_field,
+        split=args.split,
+    )
+
+
+def _texts(inputs: EvalInputs, which: str) -> dict[str, list[str]] | list[str]:
+    data = inputs.predictions if which == "pred" else inputs.references
+    return data if len(data) > 1 else next(iter(data.values()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``beknopt eval``; returns the exit status (0 ok, 2 usage or input error)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.report is not None and not args.out:
+            raise _UsageError("--report needs --out DIR")
+        formats = [f.strip() for f in (args.report or ",".join(REPORT_FORMATS)).split(",") if f.strip()]
+        unknown = [f for f in formats if f not in REPORT_FORMATS]
+        if unknown:
+            raise _UsageError(
+                f"unknown --report format(s) {', '.join(unknown)}; choose from {','.join(REPORT_FORMATS)}"
+            )
+        if args.bootstrap < 0:
+            raise _UsageError("--bootstrap must be 0 or more")
+        if args.names and not args.compare:
+            raise _UsageError("--names only applies to --compare")
+        common = dict(
+            task=args.task,
+            seed=args.seed,
+            n_bootstrap=args.bootstrap,
+            stem=not args.no_stem,
+            bertscore_model=args.bertscore_model,
+        )
+        if args.compare:
+            a, b = (_load(args, path) for path in args.compare)
+            names = tuple(args.names) if args.names else (a.name, b.name)
+            source_label = "source" if args.source else ("translation" if a.sources is not None else None)
+            report = compare(
+                _texts(a, "pred"),
+                _texts(b, "pred"),
+                _texts(a, "ref"),
+                (a.sources, b.sources),
+                a.ids,
+                names=names,
+                original_sources=(a.original_sources, b.original_sources),
+                source_label=source_label,
+                config={"inputs": [a.meta, b.meta]},
+                **common,
+            )
+        else:
+            inputs = _load(args, args.predictions)
+            source_label = (
+                "source" if args.source else ("translation" if inputs.sources is not None else None)
+            )
+            report = evaluate(
+                _texts(inputs, "pred"),
+                _texts(inputs, "ref"),
+                inputs.sources,
+                inputs.ids,
+                original_sources=inputs.original_sources,
+                name=inputs.name,
+                source_label=source_label,
+                config={"inputs": inputs.meta},
+                **common,
+            )
+    except _UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"beknopt eval: error: {exc}", file=sys.stderr)
+        return 2
+    except (EvalInputError, MissingDependencyError) as exc:
+        print(f"beknopt eval: error: {exc}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+
+    print(to_markdown(report), end="")
+    if args.out:
+        try:
+            written = write_reports(report, Path(args.out), formats)
+        except OSError as exc:
+            print(f"beknopt eval: error: cannot write reports to {args.out}: {exc}", file=sys.stderr)
+            return 2
+        print(f"\nReports: {', '.join(str(w) for w in written)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
