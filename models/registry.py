@@ -73,3 +73,12 @@ def _transformers(model: str, **options: Any) -> Seq2SeqBackend:
 
     options = {k: v for k, v in options.items() if k in {"device", "dtype", "quantize", "threads"}}
     return TransformersBackend(model, **options)
+
+
+@register_backend("ctranslate2")
+def _ctranslate2(model: str, **options: Any) -> Seq2SeqBackend:
+    from beknopt.models.ct2 import CTranslate2Backend
+
+    allowed = {"device", "dtype", "quantize", "compute_type", "threads", "intra_threads", "inter_threads",
+               "quantization"}
+    return CTranslate2Backend(model, **{k: v for k, v in options.items() if k in allowed})

@@ -57,6 +57,12 @@ def to_document(item: ArticleInput, default_id: str) -> Document:
     raise TypeError(f"cannot make an article from {type(item).__name__}: pass str, bytes, dict or Document")
 
 
+def _bad_row(doc_id: str, value: Any) -> Document:
+    doc = Document(id=doc_id)
+    doc.fail("read", f"{doc_id}: text is {type(value).__name__}, not a string")
+    return doc
+
+
 class Pipeline:
     """Clean, split, translate and summarise Dutch articles; build one with ``from_pretrained``."""
 
@@ -128,6 +134,14 @@ class Pipeline:
         ]
         return cls(stages, batch_size=batch_size)
 
+    def only(self, *names: str) -> Pipeline:
+        """A pipeline with just the named stages, same objects and order (e.g. ``only("split", "translate")``)."""
+        known = [stage_name(s) for s in self.stages]
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise BeknoptError(f"no stage named {', '.join(unknown)}; this pipeline has {', '.join(known)}")
+        return Pipeline([s for s in self.stages if stage_name(s) in names], batch_size=self.batch_size)
+
     def describe(self) -> dict[str, Any]:
         """Every stage's model and settings: recorded in each result and used to decide what to redo."""
         out: dict[str, Any] = {}
@@ -185,6 +199,44 @@ class Pipeline:
                 if errors == "raise" and doc.error is not None:
                     raise ArticleError.from_document(doc)
                 yield doc
+
+    def map_dataset(
+        self, dataset: Any, *, text_column: str = "text", id_column: str | None = None, batch_size: int | None = None
+    ) -> Any:
+        """Run the pipeline over a Hugging Face ``datasets.Dataset`` with ``Dataset.map(batched=True)``.
+
+        Returns the dataset with new columns ``clean_text``, ``translation``, ``summary``, ``summary_chunks``,
+        ``warnings`` and ``error`` (``None`` when the row succeeded); rows are never dropped. The results are
+        those of ``run_many`` on the same texts. The map's cache fingerprint includes ``fingerprint()``, so
+        changed models or settings are never served from a stale cache.
+        """
+        if text_column not in dataset.column_names:
+            raise BeknoptError(f"dataset has no column '{text_column}' (columns: {', '.join(dataset.column_names)})")
+        size = batch_size or self.batch_size
+
+        def run(batch: dict[str, list[Any]], indices: list[int]) -> dict[str, list[Any]]:
+            ids = batch[id_column] if id_column else [f"row-{i}" for i in indices]
+            docs = [Document(id=str(i), source=t) if isinstance(t, str | bytes) else _bad_row(str(i), t)
+                    for i, t in zip(ids, batch[text_column], strict=True)]
+            results = self.process(docs)
+            return {
+                "clean_text": [r.clean_text for r in results],
+                "translation": [r.translation if r.ok else None for r in results],
+                "summary": [r.summary for r in results],
+                "summary_chunks": [r.summary_chunks for r in results],
+                "warnings": [list(r.warnings) for r in results],
+                "error": [f"{r.error['stage']}: {r.error['reason']}" if r.error else None for r in results],
+            }
+
+        from datasets import Features, List, Value
+
+        features = Features({**dataset.features, "clean_text": Value("string"), "translation": Value("string"),
+                             "summary": Value("string"), "summary_chunks": Value("int64"),
+                             "warnings": List(Value("string")), "error": Value("string")})
+        seed = f"{getattr(dataset, '_fingerprint', '')}|{self.fingerprint()}|{text_column}|{id_column}|{size}"
+        return dataset.map(run, batched=True, batch_size=size, with_indices=True,
+                           features=features, new_fingerprint=hashlib.sha256(seed.encode()).hexdigest()[:16],
+                           desc="beknopt")
 
     def process(self, docs: list[Document]) -> list[Document]:
         """Run every stage over one batch of documents, isolating failures to the articles that caused them."""

@@ -25,16 +25,17 @@ class TranslationCache:
     """Sentence-level memo: same model, settings and sentence give the stored output without recomputing.
 
     News archives repeat a lot (datelines, standard phrases, re-published articles). Bounded LRU so a long batch
-    job cannot grow it without limit.
+    job cannot grow it without limit. Each entry keeps the warnings its translation raised, so a cached sentence
+    reports exactly what a fresh one would.
     """
 
     def __init__(self, max_entries: int = 100_000) -> None:
         self.max_entries = max_entries
-        self._data: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._data: OrderedDict[tuple[str, str, str], tuple[str, tuple[str, ...]]] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: tuple[str, str, str]) -> str | None:
+    def get(self, key: tuple[str, str, str]) -> tuple[str, tuple[str, ...]] | None:
         value = self._data.get(key)
         if value is None:
             self.misses += 1
@@ -43,7 +44,7 @@ class TranslationCache:
         self._data.move_to_end(key)
         return value
 
-    def put(self, key: tuple[str, str, str], value: str) -> None:
+    def put(self, key: tuple[str, str, str], value: tuple[str, tuple[str, ...]]) -> None:
         self._data[key] = value
         self._data.move_to_end(key)
         while len(self._data) > self.max_entries:
@@ -163,19 +164,22 @@ class Translator:
 
     def _translate_units(self, units: list[str]) -> tuple[list[str], dict[int, list[str]], int]:
         outputs: list[str | None] = [None] * len(units)
+        warnings: dict[int, list[str]] = {}
         todo: dict[str, list[int]] = {}
         hits = 0
         for i, unit in enumerate(units):
             cached = self.cache.get(self._key(unit)) if self.cache is not None else None
             if cached is not None:
-                outputs[i] = cached
+                outputs[i], notes = cached
+                if notes:
+                    warnings[i] = list(notes)
                 hits += 1
             elif unit.strip():
                 todo.setdefault(unit, []).append(i)
             else:
                 outputs[i] = ""
-        warnings: dict[int, list[str]] = {}
         distinct = list(todo)
+        notes: dict[int, str] = {}
         results = self.backend.generate(distinct, self.settings, self.batching) if distinct else []
         if self.guard:
             bad = {j: r for j, (src, out) in enumerate(zip(distinct, results, strict=True))
@@ -188,13 +192,14 @@ class Translator:
                     if still:
                         note += f", still degenerate ({still})"
                     results[j] = new
-                    for i in todo[distinct[j]]:
-                        warnings.setdefault(i, []).append(note)
-        for src, out in zip(distinct, results, strict=True):
+                    notes[j] = note
+        for j, (src, out) in enumerate(zip(distinct, results, strict=True)):
             if self.cache is not None:
-                self.cache.put(self._key(src), out)
+                self.cache.put(self._key(src), (out, (notes[j],) if j in notes else ()))
             for i in todo[src]:
                 outputs[i] = out
+                if j in notes:
+                    warnings.setdefault(i, []).append(notes[j])
         return [o or "" for o in outputs], warnings, hits
 
     def _key(self, sentence: str) -> tuple[str, str, str]:

@@ -6,6 +6,7 @@ import codecs
 from pathlib import Path
 
 import pytest
+
 from beknopt.cleaning import DEFAULT_BOILERPLATE, Cleaned, clean, decode_bytes, normalise_punctuation
 from beknopt.document import BeknoptError, InputError
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+
 from beknopt.eval import compare, evaluate, write_reports
 from beknopt.eval.cli import main
 

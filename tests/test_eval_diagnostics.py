@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from beknopt.eval import diagnose, evaluate
 from beknopt.eval.diagnostics import corpus_rates, number_values, repeated_ngram_ratio
 

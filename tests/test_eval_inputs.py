@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from beknopt.document import Document
 from beknopt.eval import EvalInputError, evaluate, load_inputs, read_records
 from beknopt.eval.inputs import detect_format

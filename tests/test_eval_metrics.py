@@ -10,11 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rouge_score import rouge_scorer
+from sacrebleu.metrics import BLEU, CHRF, TER
+
 from beknopt.eval import MissingDependencyError, evaluate, load_inputs
 from beknopt.eval.metrics import bertscore
 from beknopt.split import split_sentences
-from rouge_score import rouge_scorer
-from sacrebleu.metrics import BLEU, CHRF, TER
 
 DATA = Path(__file__).parent / "data" / "eval"
 REF_TXT = DATA / "translation.ref.txt"

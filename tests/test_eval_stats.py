@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from beknopt.eval import EvalReport, compare, evaluate, load_inputs, to_json
 
 DATA = Path(__file__).parent / "data" / "eval"

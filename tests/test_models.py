@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from beknopt.document import BeknoptError
 from beknopt.models import (
     SUMMARY_PRESETS,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import long_article
+from fakes import ScriptedBackend
+
 from beknopt import Document, InputError, Pipeline, Result
 from beknopt.stages import CleanStage, SplitStage
 from beknopt.summarise import LeadSummariser, Summariser
 from beknopt.translate import Translator
-from conftest import long_article
-from fakes import ScriptedBackend
 
 
 def test_sample_article_end_to_end(tiny_pipeline: Pipeline, sample_article: str) -> None:
@@ -147,3 +148,22 @@ def test_public_api_names_resolve_to_callables() -> None:
     assert callable(beknopt.clean) and callable(beknopt.split_sentences)
     assert beknopt.clean("Een zin.").paragraphs == ["Een zin."]
     assert set(beknopt.__all__) >= {"Pipeline", "Result", "clean", "split_sentences", "Translator", "Summariser"}
+
+
+def test_map_dataset_matches_run_many(tiny_pipeline: Pipeline, sample_article: str) -> None:
+    from datasets import Dataset
+
+    texts = [sample_article, "   ", "Een kort bericht. Met twee zinnen.", "Zonder waarschuwingen."]
+    dataset = Dataset.from_dict({"text": texts, "source": ["a", "b", "c", "d"]})
+    mapped = tiny_pipeline.map_dataset(dataset, batch_size=2)
+    expected = list(tiny_pipeline.run_many(texts, batch_size=2))
+    columns = mapped.to_dict()
+    assert mapped.num_rows == 4 and columns["source"] == ["a", "b", "c", "d"]
+    assert columns["translation"] == [r.translation if r.ok else None for r in expected]
+    assert columns["summary"] == [r.summary for r in expected]
+    assert columns["summary_chunks"] == [r.summary_chunks for r in expected]
+    assert columns["warnings"] == [r.warnings for r in expected]
+    assert columns["error"][1].startswith("clean: row-1: file is empty")
+    assert [e is None for e in columns["error"]] == [True, False, True, True]
+    with pytest.raises(Exception, match="no column 'body'"):
+        tiny_pipeline.map_dataset(dataset, text_column="body")

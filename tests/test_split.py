@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from beknopt.split import fit_sentences, split_long_sentence, split_paragraphs, split_sentences
 
 FLORES_DIR = Path(__file__).parent.parent / "eval/data/flores200_devtest_nl_en"

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from fakes import ScriptedBackend
+
 from beknopt.document import BeknoptError, Document
 from beknopt.summarise import LeadSummariser, Summariser, pack_chunks
-from fakes import ScriptedBackend
 
 
 def words(n: int, start: int = 0) -> str:

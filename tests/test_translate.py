@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from fakes import ScriptedBackend
+
 from beknopt.document import Document
 from beknopt.models.backend import BatchSettings
 from beknopt.translate import TranslationCache, Translator, degenerate_reason
-from fakes import ScriptedBackend
 
 
 def test_one_translation_per_sentence_in_order_across_documents() -> None:
@@ -43,10 +44,10 @@ def test_cache_reuses_identical_sentences_and_keys_on_settings() -> None:
 def test_cache_is_bounded() -> None:
     cache = TranslationCache(max_entries=2)
     for i in range(3):
-        cache.put(("m", "s", str(i)), str(i))
+        cache.put(("m", "s", str(i)), (str(i), ()))
     assert len(cache) == 2
     assert cache.get(("m", "s", "0")) is None
-    assert cache.get(("m", "s", "2")) == "2"
+    assert cache.get(("m", "s", "2")) == ("2", ())
 
 
 @pytest.mark.parametrize(
@@ -74,7 +75,8 @@ def test_degenerate_output_is_retried_with_no_repeat_and_flagged() -> None:
 
     backend = ScriptedBackend(respond)
     doc = Document(id="d", sentences=["Goed.", "Het leger blijft."], sentence_paragraphs=[0, 0])
-    Translator(backend)([doc])
+    translator = Translator(backend)
+    translator([doc])
     assert doc.translations == ["Fine.", "The army stays."]
     assert len(backend.calls) == 2 and backend.calls[1][0] == ["Het leger blijft."]
     assert backend.calls[1][1].no_repeat_ngram_size == 3
@@ -82,6 +84,11 @@ def test_degenerate_output_is_retried_with_no_repeat_and_flagged() -> None:
         "translate: sentence 2: degenerate output (word 'the' repeated 4 times in a row); "
         "retried with a no-repeat constraint"
     ]
+    # the same sentence served from the cache reports the same warning, without calling the model
+    again = Document(id="e", sentences=["Het leger blijft."], sentence_paragraphs=[0])
+    translator([again])
+    assert len(backend.calls) == 2
+    assert again.warnings == [doc.warnings[0].replace("sentence 2", "sentence 1")]
 
 
 def test_guard_off_keeps_first_output() -> None:
