@@ -1,0 +1,517 @@
+"""The batch runner behind ``beknopt run``: articles in, one result or one error record per article out.
+
+Guarantees, and how they are kept:
+
+- **Nothing lost.** Every article read ends as exactly one line in ``results.jsonl`` or in ``errors.jsonl``;
+  a failing article is recorded and the batch goes on (even an unexpected exception in a stage).
+- **Nothing half-written.** Every file is written to ``OUTDIR/.beknopt/tmp/`` and renamed into place, so a run
+  killed at any moment (``kill -9``) leaves complete files only; the next run clears the temporary folder.
+  ``results.jsonl`` and ``errors.jsonl`` are rebuilt by each complete run, in input order.
+- **Resumable.** Each article's JSON records the sha256 of its input bytes and the pipeline's settings
+  fingerprint; a re-run skips an article whose output carries the same pair. Failed articles have no output
+  and are tried again, so a killed run plus a re-run equals one uninterrupted run.
+- **Bounded memory.** Articles stream through in batches; a resumed article is read back only to copy it into
+  ``results.jsonl``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from beknopt import __version__
+from beknopt.document import BeknoptError, Document
+from beknopt.inputs import DEFAULT_MAX_BYTES, Article
+from beknopt.language import DEFAULT_DUTCH_THRESHOLD, detect_language
+from beknopt.pipeline import Pipeline
+
+__all__ = [
+    "NON_DUTCH_POLICIES",
+    "BatchOptions",
+    "BatchRunner",
+    "BatchSummary",
+    "LanguageStage",
+    "OutputLockedError",
+    "Outcome",
+    "add_language_stage",
+    "render_markdown",
+]
+
+NON_DUTCH_POLICIES = ("skip", "translate", "fail")
+STATE_DIR = ".beknopt"
+RESULTS_FILE = "results.jsonl"
+ERRORS_FILE = "errors.jsonl"
+
+
+class OutputLockedError(BeknoptError):
+    """Another ``beknopt run`` is writing to the same output folder."""
+
+
+# ----------------------------------------------------------------------------------------------------
+# The language stage
+
+
+class LanguageStage:
+    """Refuse (or flag) articles that are not Dutch before a Dutch->English model turns them into nonsense.
+
+    Runs after cleaning. An article counts as not Dutch when another language is detected with at least
+    ``threshold`` probability (an unsure detection, usual for very short texts, lets the article through).
+    ``skip`` marks it failed with ``outcome: skipped`` (the batch counts it as skipped, not failed), ``fail``
+    marks it failed, ``translate`` keeps it with a warning.
+    """
+
+    name = "language"
+
+    def __init__(self, on_non_dutch: str = "skip", threshold: float = DEFAULT_DUTCH_THRESHOLD) -> None:
+        if on_non_dutch not in NON_DUTCH_POLICIES:
+            raise ValueError(f"on_non_dutch must be one of {', '.join(NON_DUTCH_POLICIES)}, got {on_non_dutch!r}")
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
+        self.on_non_dutch = on_non_dutch
+        self.threshold = threshold
+
+    def describe(self) -> dict[str, Any]:
+        return {"detector": "py3langid", "on_non_dutch": self.on_non_dutch, "threshold": self.threshold}
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        for doc in docs:
+            if not doc.ok or doc.clean_text is None:
+                continue
+            start = time.perf_counter()
+            try:
+                code, probability = detect_language(doc.clean_text)
+            except ValueError as exc:
+                doc.fail(self.name, str(exc))
+                continue
+            doc.timings[self.name] = round(time.perf_counter() - start, 6)
+            if code == "nl" or probability < self.threshold:
+                continue
+            reason = f"not Dutch: detected {code} ({probability:.2f})"
+            if self.on_non_dutch == "translate":
+                doc.warn(self.name, f"{reason}; translated anyway (--on-non-dutch translate)")
+            else:
+                doc.fail(self.name, reason)
+                if self.on_non_dutch == "skip" and doc.error is not None:
+                    doc.error["outcome"] = "skipped"
+        return docs
+
+
+def add_language_stage(pipeline: Pipeline, stage: LanguageStage) -> Pipeline:
+    """Insert ``stage`` right after the cleaning stage (or first, when there is none)."""
+    names = [getattr(s, "name", None) for s in pipeline.stages]
+    index = names.index("clean") + 1 if "clean" in names else 0
+    pipeline.stages.insert(index, stage)
+    return pipeline
+
+
+# ----------------------------------------------------------------------------------------------------
+# Options, outcomes and the summary
+
+
+@dataclass
+class BatchOptions:
+    """Batch settings that are not pipeline settings (those live in the ``Pipeline``)."""
+
+    output: Path
+    max_bytes: int = DEFAULT_MAX_BYTES
+    markdown: bool = False
+    force: bool = False
+    dry_run: bool = False
+
+
+@dataclass
+class Outcome:
+    """What happened to one article; handed to the ``on_outcome`` callback (progress, logs)."""
+
+    status: str  # done | resumed | skipped (not Dutch) | failed
+    id: str
+    path: str
+    line: int | None = None
+    stage: str | None = None
+    reason: str | None = None
+    output: str | None = None
+    sentences: int = 0
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"status": self.status, "id": self.id, "path": self.path, "line": self.line,
+                "stage": self.stage, "reason": self.reason, "output": self.output,
+                "sentences": self.sentences, "warnings": self.warnings}
+        return {k: v for k, v in data.items() if v not in (None, [])}
+
+
+@dataclass
+class BatchSummary:
+    """Counts for the final line; ``skipped`` is unchanged (resumed) plus not-Dutch articles."""
+
+    done: int = 0
+    resumed: int = 0
+    non_dutch: int = 0
+    failed: int = 0
+    sentences: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    @property
+    def skipped(self) -> int:
+        return self.resumed + self.non_dutch
+
+    @property
+    def total(self) -> int:
+        return self.done + self.skipped + self.failed
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing failed (skips are not failures), 1 when any article failed."""
+        return 1 if self.failed and not self.dry_run else 0
+
+    def line(self) -> str:
+        if self.dry_run:
+            return f"dry run: {self.done} to process, {self.skipped} to skip, {self.failed} would fail"
+        return f"{self.done} done, {self.skipped} skipped, {self.failed} failed"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"done": self.done, "skipped": self.skipped, "failed": self.failed, "resumed": self.resumed,
+                "non_dutch": self.non_dutch, "sentences": self.sentences, "seconds": round(self.seconds, 3),
+                "dry_run": self.dry_run}
+
+
+# ----------------------------------------------------------------------------------------------------
+# Files
+
+
+def _json_bytes(data: Any, *, indent: int | None = None) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=indent).encode("utf-8")
+
+
+class _Workspace:
+    """The output folder: lock, temporary folder, atomic writes, and results/errors rebuilt per run."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.real_root = os.path.realpath(root)
+        state = root / STATE_DIR
+        state.mkdir(exist_ok=True)
+        self._lock = _lock(state / "lock")
+        self.tmp = state / "tmp"
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp)  # what a killed run left behind: never a finished file
+        self.tmp.mkdir()
+        self._results_tmp, self._results = self._open_tmp()
+        self._errors_tmp, self._errors = self._open_tmp()
+
+    def _tmp_path(self) -> Path:
+        return self.tmp / f"{uuid.uuid4().hex}.tmp"
+
+    def _open_tmp(self) -> tuple[Path, Any]:
+        path = self._tmp_path()
+        return path, open(path, "xb")  # noqa: SIM115 - closed in commit()/close()
+
+    def article_path(self, article: Article, suffix: str) -> Path:
+        return self.root / f"{article.out_key}{suffix}"
+
+    def write(self, path: Path, data: bytes) -> None:
+        """Write via a temporary file and a rename, after checking the folder is inside OUTDIR."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        parent = os.path.realpath(path.parent)
+        if os.path.commonpath([parent, self.real_root]) != self.real_root:
+            raise BeknoptError(f"refusing to write outside the output folder: {path}")
+        tmp = self._tmp_path()
+        try:
+            with open(tmp, "xb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def add_result(self, data: dict[str, Any]) -> None:
+        self._results.write(_json_bytes(data) + b"\n")
+
+    def add_error(self, record: dict[str, Any]) -> None:
+        self._errors.write(_json_bytes(record) + b"\n")
+
+    def commit(self) -> None:
+        """Put the rebuilt ``results.jsonl`` and ``errors.jsonl`` in place (only a complete run does)."""
+        for handle, tmp, name in ((self._results, self._results_tmp, RESULTS_FILE),
+                                  (self._errors, self._errors_tmp, ERRORS_FILE)):
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+            os.replace(tmp, self.root / name)
+        self.close()
+
+    def close(self) -> None:
+        self._results.close()
+        self._errors.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)  # tidy-up only: the next run clears it anyway
+        self._lock.close()
+
+
+def _lock(path: Path) -> Any:
+    handle = open(path, "a")  # noqa: SIM115 - held for the whole run, closed by _Workspace.close
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory lock, runs are trusted not to overlap
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise OutputLockedError(f"another beknopt run is writing to {path.parent.parent}") from exc
+    return handle
+
+
+def render_markdown(data: dict[str, Any]) -> str:
+    """A readable page per article: title, metadata, summary, translation, warnings."""
+    meta = data.get("metadata") or {}
+    lines = [f"# {meta.get('title') or data.get('id')}", ""]
+    facts = [("Id", data.get("id")), ("Source", data.get("source_path")), ("Date", meta.get("date")),
+             ("Author", meta.get("author")), ("URL", meta.get("url"))]
+    models = data.get("models") or {}
+    if models:
+        facts.append(("Models", ", ".join(f"{k}: {v}" for k, v in sorted(models.items()))))
+    lines += [f"- **{label}:** {value}" for label, value in facts if value]
+    lines += ["", "## Summary", "", data.get("summary") or "", "", "## Translation", "",
+              data.get("translation") or ""]
+    if data.get("warnings"):
+        lines += ["", "## Warnings", "", *(f"- {w}" for w in data["warnings"])]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# ----------------------------------------------------------------------------------------------------
+# The runner
+
+
+@dataclass
+class _Entry:
+    article: Article
+    kind: str  # "todo" (goes through the pipeline), "resumed", "failed"
+    existing: dict[str, Any] | None = None
+
+
+class BatchRunner:
+    """Run a ``Pipeline`` over a stream of articles into an output folder; see the module docstring."""
+
+    def __init__(self, pipeline: Pipeline, options: BatchOptions, *,
+                 on_outcome: Callable[[Outcome], None] | None = None) -> None:
+        self.pipeline = pipeline
+        self.options = options
+        self.on_outcome = on_outcome or (lambda outcome: None)
+        self.fingerprint = pipeline.fingerprint()
+        self.summary = BatchSummary(dry_run=options.dry_run)
+        self._ws: _Workspace | None = None
+
+    # -- resume -----------------------------------------------------------------------------------
+
+    def resume_key(self, article: Article) -> dict[str, Any]:
+        """What an output must carry to be reused: the input's hash and the settings fingerprint."""
+        return {"input_sha256": article.digest, "settings": self.fingerprint}
+
+    def _existing(self, article: Article) -> dict[str, Any] | None:
+        """The article's previous output when it is still valid for this input and these settings."""
+        if self.options.force:
+            return None
+        path = self.options.output / f"{article.out_key}.json"
+        try:
+            data = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return None  # unreadable or damaged: redo it, the rewrite replaces it
+        stamp = data.get("beknopt") if isinstance(data, dict) else None
+        if not isinstance(stamp, dict):
+            return None
+        key = self.resume_key(article)
+        same = all(stamp.get(k) == v for k, v in key.items())
+        return data if same else None
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def run(self, articles: Iterable[Article]) -> BatchSummary:
+        """Process every article; returns the counts. Raises only for problems with the output folder."""
+        start = time.perf_counter()
+        if self.options.dry_run:
+            self._dry_run(articles)
+        else:
+            self._ws = _Workspace(self.options.output)
+            try:
+                for entries in self._batches(articles):
+                    self._finish(entries)
+                self._ws.commit()
+            finally:
+                self._ws.close()
+        self.summary.seconds = time.perf_counter() - start
+        return self.summary
+
+    def _batches(self, articles: Iterable[Article]) -> Iterator[list[_Entry]]:
+        """Group articles into pipeline batches, keeping resumed and failed ones in their input order.
+
+        Entries that need no pipeline work are passed on at once when no batch is pending; otherwise they wait
+        for it, up to a bound, so ``results.jsonl`` stays in input order and memory stays bounded.
+        """
+        size = self.pipeline.batch_size
+        pending: list[_Entry] = []
+        todo = 0
+        for article in articles:
+            if article.error is not None or article.document is None:
+                entry = _Entry(article, "failed")
+            else:
+                existing = self._existing(article)
+                entry = _Entry(article, "resumed", existing) if existing is not None else _Entry(article, "todo")
+            pending.append(entry)
+            todo += entry.kind == "todo"
+            if todo >= size or (todo == 0) or len(pending) >= 4 * size:
+                self._process([e for e in pending if e.kind == "todo"])
+                yield pending
+                pending, todo = [], 0
+        if pending:
+            self._process([e for e in pending if e.kind == "todo"])
+            yield pending
+
+    def _process(self, entries: list[_Entry]) -> None:
+        docs = [e.article.document for e in entries if e.article.document is not None]
+        if docs:
+            self._process_docs(docs, self.pipeline.process)
+
+    @staticmethod
+    def _process_docs(docs: list[Document], process: Callable[[list[Document]], Any]) -> None:
+        """``process`` isolates the errors stages are expected to raise; anything else is isolated here."""
+        try:
+            process(docs)
+        except Exception as exc:  # noqa: BLE001 - recorded on the article; one bad article must not stop a batch
+            if len(docs) == 1:
+                if docs[0].error is None:
+                    docs[0].fail("pipeline", f"unexpected {type(exc).__name__}: {exc}")
+                return
+            for doc in docs:
+                if doc.error is None:
+                    BatchRunner._process_docs([doc], process)
+
+    def _finish(self, entries: list[_Entry]) -> None:
+        for entry in entries:
+            article = entry.article
+            if entry.kind == "failed":
+                self._record_error(article, article.error or {"stage": "read", "reason": "unknown"})
+            elif entry.kind == "resumed" and entry.existing is not None:
+                self._record_resumed(article, entry.existing)
+            else:
+                doc = article.document
+                if doc is None:
+                    continue
+                if doc.error is not None:
+                    self._record_error(article, doc.error)
+                else:
+                    self._record_done(article, doc)
+            article.document = None  # drop the text and bytes as soon as the article is written
+
+    def _stamp(self, article: Article) -> dict[str, Any]:
+        return {**self.resume_key(article), "beknopt_version": __version__, "source": article.path,
+                "line": article.line, "output": f"{article.out_key}.json"}
+
+    def _record_done(self, article: Article, doc: Document) -> None:
+        assert self._ws is not None
+        data = doc.to_dict()
+        data["beknopt"] = self._stamp(article)
+        json_path = self._ws.article_path(article, ".json")
+        md_path = self._ws.article_path(article, ".md")
+        try:
+            if self.options.markdown:
+                self._ws.write(md_path, render_markdown(data).encode("utf-8"))
+            else:
+                md_path.unlink(missing_ok=True)  # it would describe an older result
+            self._ws.write(json_path, _json_bytes(data, indent=2) + b"\n")  # written last: it marks completion
+        except (OSError, BeknoptError) as exc:
+            self._remove_outputs(article)
+            self._record_error(article, {"stage": "write", "reason": f"cannot write output: {exc}"})
+            return
+        self._ws.add_result(data)
+        self.summary.done += 1
+        self.summary.sentences += len(doc.sentences)
+        self.on_outcome(Outcome("done", article.id, article.path, article.line, output=str(json_path),
+                                sentences=len(doc.sentences), warnings=list(doc.warnings)))
+
+    def _record_resumed(self, article: Article, data: dict[str, Any]) -> None:
+        assert self._ws is not None
+        md_path = self._ws.article_path(article, ".md")
+        if self.options.markdown and not md_path.exists():
+            try:
+                self._ws.write(md_path, render_markdown(data).encode("utf-8"))
+            except (OSError, BeknoptError) as exc:
+                self._remove_outputs(article)
+                self._record_error(article, {"stage": "write", "reason": f"cannot write output: {exc}"})
+                return
+        self._ws.add_result(data)
+        self.summary.resumed += 1
+        self.on_outcome(Outcome("resumed", article.id, article.path, article.line, reason="unchanged",
+                                output=str(self._ws.article_path(article, ".json"))))
+
+    def _remove_outputs(self, article: Article) -> None:
+        """A failed article must not leave an older result behind: it would be counted twice."""
+        assert self._ws is not None
+        for suffix in (".json", ".md"):
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                self._ws.article_path(article, suffix).unlink()
+
+    def _record_error(self, article: Article, error: dict[str, str]) -> None:
+        assert self._ws is not None
+        outcome = "skipped" if error.get("outcome") == "skipped" else "failed"
+        self._remove_outputs(article)
+        self._ws.add_error({"id": article.id, "path": article.path, "line": article.line,
+                            "stage": error.get("stage", "?"), "reason": error.get("reason", "unknown error"),
+                            "outcome": outcome})
+        if outcome == "skipped":
+            self.summary.non_dutch += 1
+        else:
+            self.summary.failed += 1
+        self.on_outcome(Outcome("skipped" if outcome == "skipped" else "failed", article.id, article.path,
+                                article.line, stage=error.get("stage"), reason=error.get("reason")))
+
+    # -- dry run ----------------------------------------------------------------------------------
+
+    def _cheap_stages(self) -> list[Any]:
+        """The stages before the first model: cleaning and the language check."""
+        names = [getattr(s, "name", None) for s in self.pipeline.stages]
+        end = names.index("language") + 1 if "language" in names else (1 if names[:1] == ["clean"] else 0)
+        return self.pipeline.stages[:end]
+
+    def _dry_run(self, articles: Iterable[Article]) -> None:
+        """Say what a run would do, without models running or anything written."""
+        stages = self._cheap_stages()
+
+        def cheap(docs: list[Document]) -> None:
+            for stage in stages:
+                stage([d for d in docs if d.ok])
+
+        for article in articles:
+            doc = article.document
+            error = article.error
+            if error is None and doc is not None:
+                if self._existing(article) is not None:
+                    self.summary.resumed += 1
+                    self.on_outcome(Outcome("resumed", article.id, article.path, article.line,
+                                            reason="unchanged", dry_run=True))
+                    continue
+                self._process_docs([doc], cheap)
+                error = doc.error
+            article.document = None
+            if error is None:
+                self.summary.done += 1
+                self.on_outcome(Outcome("done", article.id, article.path, article.line, dry_run=True))
+            elif error.get("outcome") == "skipped":
+                self.summary.non_dutch += 1
+                self.on_outcome(Outcome("skipped", article.id, article.path, article.line,
+                                        stage=error.get("stage"), reason=error.get("reason"), dry_run=True))
+            else:
+                self.summary.failed += 1
+                self.on_outcome(Outcome("failed", article.id, article.path, article.line,
+                                        stage=error.get("stage"), reason=error.get("reason"), dry_run=True))
