@@ -10,7 +10,9 @@ The report records model ids, settings and timings next to the scores, so a numb
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -158,3 +160,82 @@ def evaluate_pipeline(pipe: Any, *, flores_docs: int | None = None, summary_item
 def _models(pipe: Any) -> dict[str, Any]:
     return {name: info.get("model") for name, info in pipe.describe().items()
             if isinstance(info, dict) and info.get("model")}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from beknopt.config import RUN_OPTIONS, add_options
+
+    parser = argparse.ArgumentParser(
+        prog="beknopt eval-pipeline",
+        description="Run a pipeline configuration over FLORES-200 devtest (translation: BLEU, chrF, TER) and "
+        "over Dutch articles with English reference summaries (ROUGE), and write the scores with the models, "
+        "settings and timings that produced them.",
+    )
+    parser.add_argument("--out", "-o", required=True, metavar="DIR", help="folder for report.json/.md/.html, "
+                        "translations.txt and summaries.jsonl")
+    parser.add_argument("--flores-docs", type=int, default=None, metavar="N",
+                        help="translate only the first N of the 281 FLORES documents (0 skips translation)")
+    parser.add_argument("--summaries", metavar="FILE.jsonl", help="Dutch articles with English reference "
+                        "summaries, one JSON object per line")
+    parser.add_argument("--source-field", default="source_nl", help="article field in --summaries")
+    parser.add_argument("--reference-field", default="summary_en", help="reference field in --summaries")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="bootstrap seed")
+    parser.add_argument("--bootstrap", type=int, default=DEFAULT_BOOTSTRAP, help="bootstrap samples (0: none)")
+    add_options(parser, [o for o in RUN_OPTIONS if o.group == "pipeline"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``beknopt eval-pipeline``: exit 0 on success, 2 for usage, input or model errors."""
+    from beknopt.config import RUN_OPTIONS, pipeline_kwargs
+    from beknopt.document import BeknoptError
+    from beknopt.eval.report import to_markdown, write_reports
+    from beknopt.pipeline import Pipeline
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) if exc.code in (0, None) else 2
+    if args.flores_docs is not None and args.flores_docs < 0 or args.bootstrap < 0:
+        print("beknopt eval-pipeline: error: --flores-docs and --bootstrap must be 0 or more", file=sys.stderr)
+        return 2
+    if args.flores_docs == 0 and not args.summaries:
+        print("beknopt eval-pipeline: error: nothing to evaluate (--flores-docs 0 and no --summaries)",
+              file=sys.stderr)
+        return 2
+    settings = {o.name: getattr(args, o.name) for o in RUN_OPTIONS if hasattr(args, o.name)}
+    try:
+        items = (read_summary_items(args.summaries, args.source_field, args.reference_field)
+                 if args.summaries else None)
+        pipe = Pipeline.from_pretrained(**pipeline_kwargs(settings))
+        evaluation = evaluate_pipeline(pipe, flores_docs=args.flores_docs, summary_items=items, seed=args.seed,
+                                       n_bootstrap=args.bootstrap)
+    except (EvalInputError, BeknoptError, OSError) as exc:
+        print(f"beknopt eval-pipeline: error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(evaluation.to_dict(), ensure_ascii=False, indent=2, default=str),
+                                     encoding="utf-8")
+    sections = []
+    for task, report in (("translation", evaluation.translation), ("summary", evaluation.summary)):
+        if report is not None:
+            write_reports(report, out / task, ["json", "csv", "md", "html"])
+            sections.append(f"## {task}\n\n{to_markdown(report)}")
+    if evaluation.translations:
+        (out / "translations.txt").write_text("\n".join(evaluation.translations) + "\n", encoding="utf-8")
+    if evaluation.summaries:
+        with (out / "summaries.jsonl").open("w", encoding="utf-8") as fh:
+            ids = evaluation.summary.ids if evaluation.summary else []
+            for doc_id, summary in zip(ids, evaluation.summaries, strict=True):
+                fh.write(json.dumps({"id": doc_id, "summary": summary}, ensure_ascii=False) + "\n")
+    header = (f"models: {json.dumps(evaluation.pipeline['models'])}  settings: {evaluation.pipeline['fingerprint']}"
+              f"\ntimings: {json.dumps(evaluation.timings)}\n")
+    text = header + "\n".join(sections)
+    (out / "report.md").write_text(text, encoding="utf-8")
+    print(text, end="" if text.endswith("\n") else "\n")
+    if evaluation.failures:
+        print(f"{len(evaluation.failures)} article(s) failed and were scored as empty summaries: "
+              + ", ".join(f["id"] for f in evaluation.failures[:5]), file=sys.stderr)
+    return 0

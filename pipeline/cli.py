@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from beknopt import __version__
-from beknopt.config import RUN_OPTIONS, ConfigError, Option, convert, load_config, merge_settings, pipeline_kwargs
+from beknopt.config import RUN_OPTIONS, ConfigError, add_options, load_config, merge_settings, pipeline_kwargs
 from beknopt.document import BeknoptError
 
 __all__ = ["build_parser", "main"]
@@ -50,7 +50,8 @@ examples:
 
 {EXIT_CODES}"""
 
-_DISPATCH = {"eval": "beknopt.eval.cli", "convert": "beknopt.models.convert"}
+_DISPATCH = {"eval": "beknopt.eval.cli", "eval-pipeline": "beknopt.eval.pipeline_eval",
+             "convert": "beknopt.models.convert"}
 
 
 class _UsageError(Exception):
@@ -64,17 +65,6 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{self.prog}: {message}")
 
 
-def _type_for(option: Option) -> Any:
-    def parse(text: str) -> Any:
-        try:
-            return convert(option, text, from_text=True)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from exc
-
-    parse.__name__ = option.kind
-    return parse
-
-
 def _add_run_parser(subparsers: Any) -> None:
     run = subparsers.add_parser(
         "run", help="summarise articles into an output folder",
@@ -85,19 +75,7 @@ def _add_run_parser(subparsers: Any) -> None:
     run.add_argument("inputs", nargs="*", metavar="INPUT", help="files, folders or globs of articles")
     run.add_argument("--config", metavar="FILE", help="a beknopt.toml with any of the options below "
                      "(keys with underscores, e.g. beams = 2); flags override it")
-    titles = {"pipeline": "models and generation", "batch": "batch", "logging": "logging"}
-    groups = {key: run.add_argument_group(title) for key, title in titles.items()}
-    for option in RUN_OPTIONS:
-        names = [option.short, option.flag] if option.short else [option.flag]
-        group = groups[option.group]
-        if option.kind == "bool":
-            group.add_argument(*names, dest=option.name, action="store_true", help=option.help)
-        elif option.kind == "list":
-            group.add_argument(*names, dest=option.name, action="append", metavar=option.metavar,
-                               help=option.help)
-        else:
-            group.add_argument(*names, dest=option.name, type=_type_for(option), choices=option.choices,
-                               metavar=option.metavar, help=option.help)
+    add_options(run, RUN_OPTIONS)
     run.set_defaults(handler=_cmd_run)
 
 
@@ -136,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(handler=_cmd_info)
 
     sub.add_parser("eval", help="evaluate summaries and translations (see beknopt eval --help)", add_help=False)
+    sub.add_parser("eval-pipeline", help="run the pipeline on FLORES-200 and reference summaries, then score it "
+                   "(see beknopt eval-pipeline --help)", add_help=False)
     sub.add_parser("convert", help="convert a model for the fast backend (see beknopt convert --help)",
                    add_help=False)
     return parser

@@ -7,17 +7,18 @@ out, so the defaults stay in one place: the Python API. Precedence: built-in def
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from beknopt.document import BeknoptError
 
-__all__ = ["RUN_OPTIONS", "ConfigError", "Option", "load_config", "merge_settings", "parse_bytes",
+__all__ = ["RUN_OPTIONS", "ConfigError", "Option", "add_options", "load_config", "merge_settings", "parse_bytes",
            "pipeline_kwargs"]
 
 
@@ -218,3 +219,39 @@ def pipeline_kwargs(settings: Mapping[str, Any]) -> dict[str, Any]:
     if "num_beams" in kwargs and "summary_num_beams" not in kwargs:
         kwargs["summary_num_beams"] = kwargs["num_beams"]
     return kwargs
+
+
+GROUP_TITLES = {"pipeline": "models and generation", "engine": "engine", "batch": "batch", "logging": "logging"}
+
+
+def _type_for(option: Option) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            return convert(option, text, from_text=True)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from exc
+
+    parse.__name__ = option.kind
+    return parse
+
+
+def add_options(parser: argparse.ArgumentParser, options: Iterable[Option]) -> None:
+    """Add options as flags in titled groups, unset by default, so config values and API defaults show through.
+
+    ``beknopt run`` adds all of them; ``beknopt eval-pipeline`` only the pipeline ones.
+    """
+    groups: dict[str, Any] = {}
+    for option in options:
+        if option.group not in groups:
+            groups[option.group] = parser.add_argument_group(GROUP_TITLES.get(option.group, option.group))
+        group = groups[option.group]
+        names = [option.short, option.flag] if option.short else [option.flag]
+        if option.kind == "bool":
+            group.add_argument(*names, dest=option.name, action="store_true", default=argparse.SUPPRESS,
+                               help=option.help)
+        elif option.kind == "list":
+            group.add_argument(*names, dest=option.name, action="append", metavar=option.metavar,
+                               default=argparse.SUPPRESS, help=option.help)
+        else:
+            group.add_argument(*names, dest=option.name, type=_type_for(option), choices=option.choices,
+                               metavar=option.metavar, default=argparse.SUPPRESS, help=option.help)

@@ -16,6 +16,13 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tiny models gain nothing from intra-op threads; one thread avoids oversubscription on shared CI cores."""
+    import torch
+
+    torch.set_num_threads(1)
+
 DATA = Path(__file__).parent / "data"
 SAMPLE_ARTICLE = DATA / "articles" / "2020-09-vs-troepen-irak.txt"
 

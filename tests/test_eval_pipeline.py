@@ -66,3 +66,36 @@ def test_failed_article_is_scored_as_empty_not_dropped(tiny_pipeline) -> None:
                                     "reason": "leeg: file is empty (contains only whitespace)"}]
     assert evaluation.summary.ids == ["ok", "leeg"]
     assert evaluation.summaries[1] == "" and evaluation.summary.system.empty_predictions["summary"] == ["leeg"]
+
+
+def test_eval_pipeline_command(tiny_models, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from beknopt.cli import main
+
+    marian, bart = tiny_models
+    out = tmp_path / "scores"
+    code = main(["eval-pipeline", "--out", str(out), "--flores-docs", "2", "--summaries", str(WIKILINGUA),
+                 "--translation-model", str(marian), "--summarization-model", str(bart), "--device", "cpu",
+                 "--beams", "1", "--max-summary-tokens", "16", "--min-summary-tokens", "2", "--bootstrap", "20",
+                 "--threads", "1"])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    n_refs = sum(len(d["en"]) for d in flores_documents(2))
+    assert report["counts"] == {"flores_documents": 2, "flores_lines": n_refs,
+                                "flores_sentences": report["counts"]["flores_sentences"], "summary_documents": 6}
+    assert report["pipeline"]["settings"]["translate"]["generation"]["num_beams"] == 1
+    assert len((out / "translations.txt").read_text(encoding="utf-8").splitlines()) == n_refs
+    assert len((out / "summaries.jsonl").read_text(encoding="utf-8").splitlines()) == 6
+    for task in ("translation", "summary"):
+        assert {p.name for p in (out / task).iterdir()} == {"report.json", "report.csv", "report.md", "report.html"}
+    printed = capsys.readouterr().out
+    assert "bleu" in printed.lower() and "rouge" in printed.lower()
+
+
+def test_eval_pipeline_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from beknopt.cli import main
+
+    assert main(["eval-pipeline", "--out", str(tmp_path), "--flores-docs", "0"]) == 2
+    assert "nothing to evaluate" in capsys.readouterr().err
+    assert main(["eval-pipeline", "--out", str(tmp_path), "--translation-model", str(tmp_path / "missing"),
+                 "--summarizer", "lead"]) == 2
+    assert "does not exist" in capsys.readouterr().err
