@@ -133,6 +133,7 @@ class Summariser:
                 pending[i] = sentences
             else:
                 results[i] = SummaryOutput("", 0, 0, ["nothing to summarise: the translation is empty"])
+        trimmed: dict[int, int] = {}
         level = 0
         while pending:
             level += 1
@@ -153,9 +154,14 @@ class Summariser:
                 texts = [" ".join(chunk) for i in partials for chunk in chunked[i]]
                 outs = iter(self.backend.generate(texts, self.partial, self.batching))
                 for i in partials:
-                    pieces = [next(outs) for _ in chunked[i]]
+                    pieces = [self._fit_partial(next(outs), trimmed, i) for _ in chunked[i]]
                     pending[i] = [s for piece in pieces for s in split_sentences(piece, lang="en")]
         done = [r for r in results if r is not None]
+        for i, count in trimmed.items():
+            results[i].warnings.append(  # type: ignore[union-attr]
+                f"{count} partial summaries re-tokenised longer than their {self.partial.max_new_tokens}-token cap "
+                "and were shortened to it"
+            )
         for r in done:
             if r.chunks > 1:
                 r.warnings.append(
@@ -163,6 +169,26 @@ class Summariser:
                     f"chunks and {r.levels} rounds (map-reduce)"
                 )
         return done
+
+    def _fit_partial(self, text: str, trimmed: dict[int, int], doc_index: int) -> str:
+        """Keep a partial summary within its token cap, so every reduce round is guaranteed to shrink.
+
+        Decoding and re-encoding can make a text longer in tokens than the model generated (broken byte
+        sequences, merges across spaces); without this a reduce round could fail to make progress.
+        """
+        cap = self.partial.max_new_tokens or self.budget
+        if self.backend.count_tokens([text])[0] - self.overhead <= cap:
+            return text
+        words = text.split()
+        lo, hi = 0, len(words)
+        while lo < hi:  # the longest word prefix within the cap
+            mid = (lo + hi + 1) // 2
+            if self.backend.count_tokens([" ".join(words[:mid])])[0] - self.overhead <= cap:
+                lo = mid
+            else:
+                hi = mid - 1
+        trimmed[doc_index] = trimmed.get(doc_index, 0) + 1
+        return " ".join(words[:lo])
 
     def __call__(self, docs: list[Document]) -> list[Document]:
         live = [d for d in docs if d.ok]

@@ -95,3 +95,17 @@ def test_real_bart_chunks_a_long_translation(tiny_models) -> None:
     assert isinstance(out.summary, str) and out.summary
     short = summariser.summarise(sentences[:1])
     assert short.chunks == 1 and short.warnings == []
+
+
+def test_partial_summaries_that_grow_on_retokenising_are_capped_so_reduce_converges() -> None:
+    # A model whose partial outputs are always longer than the cap: without capping, no round would shrink.
+    backend = ScriptedBackend(lambda text, s: " ".join(["blah"] * 40) + ".", max_input_tokens=30)
+    sentences = [words(8, i * 10) for i in range(12)]
+    out = Summariser(backend, max_new_tokens=40, min_new_tokens=5).summarise(sentences)
+    assert out.levels >= 2 and out.summary.startswith("blah")
+    assert any("shortened to it" in w for w in out.warnings)
+    cap = backend.calls[0][1].max_new_tokens
+    for texts, _ in backend.calls[1:]:
+        # every later round's input is built from partials of at most `cap` tokens each
+        assert all(backend.count_tokens([t])[0] <= 30 for t in texts)
+    assert cap == 10
