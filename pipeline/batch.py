@@ -303,8 +303,13 @@ class BatchRunner:
     """Run a ``Pipeline`` over a stream of articles into an output folder; see the module docstring."""
 
     def __init__(self, pipeline: Pipeline, options: BatchOptions, *,
-                 on_outcome: Callable[[Outcome], None] | None = None) -> None:
+                 on_outcome: Callable[[Outcome], None] | None = None, engine: Any | None = None) -> None:
+        """``engine`` (e.g. the Ray engine) runs the model work instead of ``pipeline.process``; reading,
+        resuming and writing stay here, so every engine produces the same files."""
         self.pipeline = pipeline
+        self.engine = engine
+        self._process_batch = engine.process if engine is not None else pipeline.process
+        self._batch_size = getattr(engine, "window", None) or pipeline.batch_size
         self.options = options
         self.on_outcome = on_outcome or (lambda outcome: None)
         self.fingerprint = pipeline.fingerprint()
@@ -359,7 +364,7 @@ class BatchRunner:
         Entries that need no pipeline work are passed on at once when no batch is pending; otherwise they wait
         for it, up to a bound, so ``results.jsonl`` stays in input order and memory stays bounded.
         """
-        size = self.pipeline.batch_size
+        size = self._batch_size
         pending: list[_Entry] = []
         todo = 0
         for article in articles:
@@ -381,10 +386,10 @@ class BatchRunner:
     def _process(self, entries: list[_Entry]) -> None:
         docs = [e.article.document for e in entries if e.article.document is not None]
         if docs:
-            self._process_docs(docs, self.pipeline.process)
+            self.isolate(docs, self._process_batch)
 
     @staticmethod
-    def _process_docs(docs: list[Document], process: Callable[[list[Document]], Any]) -> None:
+    def isolate(docs: list[Document], process: Callable[[list[Document]], Any]) -> None:
         """``process`` isolates the errors stages are expected to raise; anything else is isolated here."""
         try:
             process(docs)
@@ -395,7 +400,7 @@ class BatchRunner:
                 return
             for doc in docs:
                 if doc.error is None:
-                    BatchRunner._process_docs([doc], process)
+                    BatchRunner.isolate([doc], process)
 
     def _finish(self, entries: list[_Entry]) -> None:
         for entry in entries:
@@ -501,7 +506,7 @@ class BatchRunner:
                     self.on_outcome(Outcome("resumed", article.id, article.path, article.line,
                                             reason="unchanged", dry_run=True))
                     continue
-                self._process_docs([doc], cheap)
+                self.isolate([doc], cheap)
                 error = doc.error
             article.document = None
             if error is None:

@@ -10,6 +10,7 @@ failed), 2 for usage errors (bad flags or config, no inputs found, model not fou
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import itertools
 import json
@@ -272,7 +273,7 @@ def _silence_libraries() -> None:
 
 
 def _cmd_run(ns: argparse.Namespace) -> int:
-    from beknopt.batch import BatchOptions, BatchRunner, LanguageStage, OutputLockedError, add_language_stage
+    from beknopt.batch import BatchOptions, BatchRunner, OutputLockedError
     from beknopt.inputs import (
         DEFAULT_MAX_BYTES,
         InputNotFoundError,
@@ -281,7 +282,6 @@ def _cmd_run(ns: argparse.Namespace) -> int:
         discover,
         read_articles,
     )
-    from beknopt.language import DEFAULT_DUTCH_THRESHOLD
 
     flags = {o.name: getattr(ns, o.name) for o in RUN_OPTIONS if hasattr(ns, o.name)}
     try:
@@ -320,12 +320,11 @@ def _cmd_run(ns: argparse.Namespace) -> int:
         except OSError as exc:
             _error(f"run: cannot create the output folder {outdir}: {exc.strerror or exc}")
             return EXIT_USAGE
+    engine = None
     try:
-        from beknopt.pipeline import Pipeline
-
-        pipeline = Pipeline.from_pretrained(**pipeline_kwargs(settings))
-        add_language_stage(pipeline, LanguageStage(settings.get("on_non_dutch", "skip"),
-                                                   settings.get("dutch_threshold", DEFAULT_DUTCH_THRESHOLD)))
+        pipeline = make_pipeline(settings)
+        if settings.get("engine") == "ray":
+            engine = _ray_engine(settings, pipeline.batch_size)
     except (BeknoptError, ValueError, ImportError) as exc:
         _error(str(exc))
         return EXIT_USAGE
@@ -334,7 +333,7 @@ def _cmd_run(ns: argparse.Namespace) -> int:
                            markdown=settings.get("format") == "md", force=bool(settings.get("force")),
                            dry_run=dry_run)
     total = count_articles(discover(inputs, exclude=[outdir])) if reporter.wants_progress else None
-    runner = BatchRunner(pipeline, options, on_outcome=reporter.outcome)
+    runner = BatchRunner(pipeline, options, on_outcome=reporter.outcome, engine=engine)
     reporter.start(total, inputs=inputs, output=str(outdir), settings=runner.fingerprint,
                    models=pipeline.describe().get("translate", {}).get("model"), dry_run=dry_run)
     try:
@@ -351,9 +350,38 @@ def _cmd_run(ns: argparse.Namespace) -> int:
         reporter.close()
         _error(f"cannot write to {outdir}: {exc}")
         return EXIT_FAILED
+    finally:
+        if engine is not None:
+            engine.shutdown()
     reporter.finish(summary)
     print(summary.line(), flush=True)
     return summary.exit_code
+
+
+def make_pipeline(settings: dict[str, Any]) -> Any:
+    """The run's pipeline: from_pretrained with the settings, plus the language check after cleaning.
+
+    Module-level so the Ray engine can send ``partial(make_pipeline, settings)`` to its actors.
+    """
+    from beknopt.batch import LanguageStage, add_language_stage
+    from beknopt.language import DEFAULT_DUTCH_THRESHOLD
+    from beknopt.pipeline import Pipeline
+
+    pipeline = Pipeline.from_pretrained(**pipeline_kwargs(settings))
+    add_language_stage(pipeline, LanguageStage(settings.get("on_non_dutch", "skip"),
+                                               settings.get("dutch_threshold", DEFAULT_DUTCH_THRESHOLD)))
+    return pipeline
+
+
+def _ray_engine(settings: dict[str, Any], batch_size: int) -> Any:
+    from beknopt.ray_engine import RayEngine, RaySettings
+
+    ray_settings = RaySettings(
+        address=settings.get("ray_address"), workers=settings.get("workers", 1),
+        num_gpus_per_worker=settings.get("num_gpus_per_worker", 0.0),
+        window=settings.get("ray_window", RaySettings.window),
+    )
+    return RayEngine(functools.partial(make_pipeline, dict(settings)), ray_settings, batch_size=batch_size)
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -84,6 +84,17 @@ RUN_OPTIONS: tuple[Option, ...] = (
     Option("extra_boilerplate", "list", "a regular expression for extra boilerplate lines to drop "
            "(repeatable)", kwarg="extra_boilerplate", metavar="REGEX"),
     Option("batch_size", "int+", "articles per pipeline batch (default: 16)", kwarg="batch_size", metavar="N"),
+    # engine: where the model work runs
+    Option("engine", "str", "local (default) or ray: run the models on Ray Data actors (pip install "
+           "\"beknopt[ray]\")", group="engine", choices=("local", "ray")),
+    Option("ray_address", "str", "with --engine ray: auto joins a running cluster, ray://host:port a remote "
+           "one; default: start a local Ray instance", group="engine", metavar="ADDRESS"),
+    Option("workers", "int+", "with --engine ray: actors, each with its own copy of the models (default: 1)",
+           group="engine", metavar="N"),
+    Option("num_gpus_per_worker", "float", "with --engine ray: GPUs per actor, e.g. 1 or 0.5 (default: 0)",
+           group="engine", metavar="G"),
+    Option("ray_window", "int+", "with --engine ray: articles sent to the actors at a time (default: 1024)",
+           group="engine", metavar="N"),
     # batch behaviour
     Option("output", "str", "output folder (required)", group="batch", short="-o", metavar="OUTDIR"),
     Option("format", "str", "json (default) writes one JSON per article; md also writes a Markdown page",

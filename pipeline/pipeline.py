@@ -7,12 +7,14 @@ article is marked (``result.error``) and the rest of its batch goes on.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from beknopt.document import BeknoptError, Document, InputError, Result
 from beknopt.models.backend import BatchSettings
@@ -20,6 +22,9 @@ from beknopt.models.registry import DEFAULT_TRANSLATION_MODEL, load_backend, res
 from beknopt.stages import CleanStage, SplitStage
 from beknopt.summarise import LeadSummariser, Summariser
 from beknopt.translate import Translator
+
+if TYPE_CHECKING:
+    from beknopt.ray_engine import RaySettings
 
 Stage = Callable[[list[Document]], list[Document]]
 ArticleInput = str | bytes | Document | Mapping[str, Any]
@@ -57,6 +62,13 @@ def to_document(item: ArticleInput, default_id: str) -> Document:
     raise TypeError(f"cannot make an article from {type(item).__name__}: pass str, bytes, dict or Document")
 
 
+_DEFAULT_STAGES = ("clean", "split", "translate", "summarise")
+
+
+def _same(pipeline: Pipeline) -> Pipeline:
+    return pipeline
+
+
 def _bad_row(doc_id: str, value: Any) -> Document:
     doc = Document(id=doc_id)
     doc.fail("read", f"{doc_id}: text is {type(value).__name__}, not a string")
@@ -71,6 +83,7 @@ class Pipeline:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.stages = list(stages)
         self.batch_size = batch_size
+        self.recipe: dict[str, Any] | None = None
 
     @classmethod
     def from_pretrained(
@@ -132,7 +145,17 @@ class Pipeline:
             translator,
             summary_stage,
         ]
-        return cls(stages, batch_size=batch_size)
+        pipeline = cls(stages, batch_size=batch_size)
+        pipeline.recipe = {k: v for k, v in locals().items() if k in _FROM_PRETRAINED_ARGS}
+        return pipeline
+
+    def factory(self) -> Callable[[], Pipeline]:
+        """A picklable way to rebuild this pipeline elsewhere (a Ray actor): the ``from_pretrained`` arguments
+        when the stages are still the ones it made, else the pipeline itself (shipped whole, models included)."""
+        recipe = getattr(self, "recipe", None)
+        if recipe is not None and [stage_name(s) for s in self.stages] == list(_DEFAULT_STAGES):
+            return functools.partial(Pipeline.from_pretrained, **recipe)
+        return functools.partial(_same, self)
 
     def only(self, *names: str) -> Pipeline:
         """A pipeline with just the named stages, same objects and order (e.g. ``only("split", "translate")``)."""
@@ -170,15 +193,41 @@ class Pipeline:
         return result
 
     def run_many(
-        self, articles: Iterable[ArticleInput], *, batch_size: int | None = None, errors: str = "return"
+        self,
+        articles: Iterable[ArticleInput],
+        *,
+        batch_size: int | None = None,
+        errors: str = "return",
+        engine: str = "local",
+        ray: RaySettings | None = None,
     ) -> Iterator[Result]:
         """Stream results in input order, ``batch_size`` articles at a time (memory stays bounded).
 
         ``errors="return"`` yields failed articles with ``result.error`` set; ``"raise"`` stops at the first.
+        ``engine="ray"`` runs the batches on Ray Data actors (``ray`` says where and how many); the results
+        are the same as the local engine's.
         """
         if errors not in {"return", "raise"}:
             raise ValueError(f"errors must be 'return' or 'raise', got {errors!r}")
+        if engine not in {"local", "ray"}:
+            raise ValueError(f"engine must be 'local' or 'ray', got {engine!r}")
         size = batch_size or self.batch_size
+        process: Callable[[list[Document]], Any] = self.process
+        ray_engine = None
+        if engine == "ray":
+            from beknopt.ray_engine import RayEngine, RaySettings
+
+            settings = ray or RaySettings()
+            ray_engine = RayEngine(self.factory(), settings, batch_size=size)
+            process, size = ray_engine.process, settings.window
+        try:
+            yield from self._stream(articles, size, errors, process)
+        finally:
+            if ray_engine is not None:
+                ray_engine.shutdown()
+
+    def _stream(self, articles: Iterable[ArticleInput], size: int, errors: str,
+                process: Callable[[list[Document]], Any]) -> Iterator[Result]:
         counter = itertools.count(1)
         iterator = iter(articles)
         while True:
@@ -195,7 +244,8 @@ class Pipeline:
                     failed = Document(id=str(given or default_id))
                     failed.fail("read", str(exc))
                     docs.append(failed)
-            for doc in self.process(docs):
+            process(docs)
+            for doc in docs:
                 if errors == "raise" and doc.error is not None:
                     raise ArticleError.from_document(doc)
                 yield doc
@@ -269,3 +319,7 @@ class Pipeline:
             # Re-run one article at a time so only the article that breaks the stage is marked failed.
             for doc in docs:
                 self._run_stage(stage, [doc])
+
+
+# what Pipeline.factory() needs to rebuild a pipeline made by from_pretrained
+_FROM_PRETRAINED_ARGS = frozenset(inspect.signature(Pipeline.from_pretrained).parameters) - {"cls"}

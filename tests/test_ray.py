@@ -1,0 +1,98 @@
+"""``--engine ray``: a local Ray instance (2 CPUs) must give exactly the local engine's results and errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_cli import make_mixed_folder, read_jsonl
+
+from beknopt.cli import main
+
+pytest.importorskip("ray.data", reason='the Ray engine is an extra: pip install "beknopt[ray]"')
+
+
+def _comparable(record: dict) -> dict:
+    """A record without what legitimately differs between two runs (wall-clock timings)."""
+    return {k: v for k, v in record.items() if k != "timings"}
+
+
+@pytest.fixture
+def model_args(tiny_models) -> list[str]:
+    marian, bart = tiny_models
+    return ["--translation-model", str(marian), "--summarization-model", str(bart), "--device", "cpu",
+            "--beams", "1", "--max-new-tokens", "12", "--max-summary-tokens", "8", "--min-summary-tokens", "2",
+            "--threads", "1", "--max-bytes", "4k", "--batch-size", "3", "-q"]
+
+
+def test_ray_engine_matches_local_engine_and_resumes(tmp_path: Path, capsys, model_args) -> None:
+    import torch
+
+    threads = torch.get_num_threads()
+    folder = make_mixed_folder(tmp_path / "in")
+    local, distributed = tmp_path / "local", tmp_path / "ray"
+    try:
+        code_local = main(["run", str(folder), "-o", str(local), *model_args])
+        line_local = capsys.readouterr().out.strip().splitlines()[-1]
+        code_ray = main(["run", str(folder), "-o", str(distributed), "--engine", "ray", "--workers", "2",
+                         "--ray-window", "8", *model_args])
+        line_ray = capsys.readouterr().out.strip().splitlines()[-1]
+        assert (code_ray, line_ray) == (code_local, line_local) == (1, "9 done, 1 skipped, 10 failed")
+        results_local = [_comparable(r) for r in read_jsonl(local / "results.jsonl")]
+        results_ray = [_comparable(r) for r in read_jsonl(distributed / "results.jsonl")]
+        assert [r["id"] for r in results_ray] == [r["id"] for r in results_local]
+        assert results_ray == results_local
+        assert read_jsonl(distributed / "errors.jsonl") == read_jsonl(local / "errors.jsonl")
+        per_article = sorted(p.relative_to(distributed).as_posix() for p in distributed.rglob("*.json"))
+        assert per_article == sorted(p.relative_to(local).as_posix() for p in local.rglob("*.json"))
+        # a re-run on the Ray engine skips the finished articles and retries only the failed ones
+        before = {p: p.stat().st_mtime_ns for p in distributed.rglob("*.json") if ".beknopt" not in p.parts}
+        code_again = main(["run", str(folder), "-o", str(distributed), "--engine", "ray", "--workers", "2",
+                           *model_args])
+        assert code_again == 1
+        assert capsys.readouterr().out.strip().splitlines()[-1] == "0 done, 10 skipped, 10 failed"
+        assert {p: p.stat().st_mtime_ns for p in before} == before
+        assert json.loads((distributed / "results.jsonl").read_text(encoding="utf-8").splitlines()[0])["id"] == \
+            results_local[0]["id"]
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_missing_ray_is_a_clear_usage_error(tmp_path: Path, capsys, model_args, monkeypatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_ray(name, *args, **kwargs):
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError(f"No module named '{name}'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    folder = make_mixed_folder(tmp_path / "in")
+    code = main(["run", str(folder), "-o", str(tmp_path / "out"), "--engine", "ray", *model_args])
+    assert code == 2
+    assert 'pip install "beknopt[ray]"' in capsys.readouterr().err
+
+
+def test_python_api_ray_engine_gives_the_same_results(tiny_pipeline) -> None:
+    from beknopt.ray_engine import RaySettings
+
+    texts = ["Het kabinet besloot woensdag iets.", "", "Duitsland blijft Irak helpen. Dat zei de minister."]
+    local = [_comparable(r.to_dict()) for r in tiny_pipeline.run_many(texts, batch_size=2)]
+    distributed = [_comparable(r.to_dict()) for r in
+                   tiny_pipeline.run_many(texts, batch_size=2, engine="ray", ray=RaySettings(workers=1, window=2))]
+    assert distributed == local
+    assert [r["error"] is None for r in distributed] == [True, False, True]
+
+
+def test_pipeline_factory_rebuilds_from_pretrained_or_ships_itself(tiny_pipeline) -> None:
+    import pickle
+
+    from beknopt import Pipeline
+
+    rebuilt = pickle.loads(pickle.dumps(tiny_pipeline.factory()))()
+    assert rebuilt is not tiny_pipeline and rebuilt.fingerprint() == tiny_pipeline.fingerprint()
+    custom = Pipeline(tiny_pipeline.stages[:2])
+    assert custom.factory()() is custom
