@@ -1,0 +1,217 @@
+"""Convert a Hugging Face seq2seq checkpoint into a CTranslate2 model directory (``beknopt convert``).
+
+This wraps CTranslate2's official ``TransformersConverter`` and adds what beknopt needs next to ``model.bin``:
+the Hugging Face tokenizer (``count_tokens`` must count exactly as the reference backend does) and
+``beknopt_ct2.json`` with the facts the converter drops (context length, forced BOS token, the model card's
+generation defaults), so a converted directory loads on its own, offline.
+
+transformers 5 removed ``BartConfig.normalize_before`` (BART is always post-norm), which CTranslate2 4.x's
+BART/PEGASUS loaders still read; ``_Converter`` restores the old default before the official loader runs.
+The conversion cache used by ``backend="ctranslate2"`` lives here too: conversions are written into a temporary
+directory beside the target and renamed into place, so an interrupted run never leaves a half-written model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from beknopt.document import BeknoptError
+from beknopt.models.loading import ModelLoadError, ModelNotFoundError, is_ctranslate2_dir, not_found_message
+
+QUANTIZATIONS = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16",
+                 "float32")
+METADATA_FILE = "beknopt_ct2.json"
+# Generation defaults worth carrying over: CTranslate2 has no generation_config, so "model default" comes from here.
+_GENERATION_KEYS = ("num_beams", "no_repeat_ngram_size", "length_penalty", "repetition_penalty",
+                    "forced_bos_token_id", "decoder_start_token_id")
+# Architectures whose CTranslate2 loader we have checked end to end against the transformers backend.
+SUPPORTED_CONFIGS = ("MarianConfig", "BartConfig", "PegasusConfig")
+
+
+class ConversionError(BeknoptError):
+    """The checkpoint could not be converted (missing ctranslate2, unsupported architecture, broken files)."""
+
+
+def _ctranslate2() -> Any:
+    try:
+        import ctranslate2
+    except ImportError as exc:
+        raise ConversionError(
+            "the ctranslate2 backend needs the 'ctranslate2' package: pip install 'beknopt[ct2]'"
+        ) from exc
+    return ctranslate2
+
+
+def _converter_class() -> Any:
+    from ctranslate2.converters import TransformersConverter
+
+    class _Converter(TransformersConverter):
+        """Official converter plus the transformers-5 config defaults it still expects."""
+
+        def load_model(self, model_class: Any, model_name_or_path: str, **kwargs: Any) -> Any:
+            config = kwargs.get("config")
+            if config is not None and not hasattr(config, "normalize_before"):
+                # BART/PEGASUS: transformers 4 stored normalize_before (False for BART, True for PEGASUS).
+                config.normalize_before = type(config).__name__ == "PegasusConfig"
+            return super().load_model(model_class, model_name_or_path, **kwargs)
+
+    return _Converter
+
+
+def _source(model: str) -> str:
+    local = Path(model).expanduser()
+    if local.is_dir():
+        return str(local.resolve())
+    if model.startswith((".", "/", "~")) or model.count("/") > 1:
+        raise ModelNotFoundError(f"model directory '{model}' does not exist")
+    return model
+
+
+def convert(model: str, output_dir: str | Path, *, quantization: str = "int8", force: bool = False) -> Path:
+    """Convert ``model`` (hub id or local dir) into ``output_dir`` with weights stored as ``quantization``."""
+    if quantization not in QUANTIZATIONS:
+        raise ConversionError(f"unknown quantization '{quantization}': choose one of {', '.join(QUANTIZATIONS)}")
+    _ctranslate2()
+    source = _source(model)
+    out = Path(output_dir)
+    if out.exists() and any(out.iterdir()) and not force:
+        raise ConversionError(f"output directory '{out}' exists and is not empty; pass --force to overwrite")
+    if Path(source).is_dir() and is_ctranslate2_dir(source):
+        raise ConversionError(f"'{model}' is already a CTranslate2 model; load it directly")
+
+    from transformers import AutoConfig, AutoTokenizer, GenerationConfig
+
+    try:
+        config = AutoConfig.from_pretrained(source, trust_remote_code=False)
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
+    except OSError as exc:
+        raise ModelNotFoundError(not_found_message(model, str(exc).strip().splitlines()[0])) from exc
+    except ValueError as exc:
+        raise ModelLoadError(f"model '{model}': unsupported or broken config: {exc}") from exc
+    kind = type(config).__name__
+    if kind not in SUPPORTED_CONFIGS:
+        raise ConversionError(
+            f"model '{model}' is a {kind}; the ctranslate2 backend supports {', '.join(SUPPORTED_CONFIGS)}"
+        )
+    try:
+        generation = GenerationConfig.from_pretrained(source).to_dict()
+    except OSError:
+        generation = {}
+
+    from beknopt.models.loading import model_context
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        try:
+            _converter_class()(source).convert(str(tmp), quantization=quantization, force=True)
+        except (ValueError, KeyError, AttributeError, NotImplementedError, RuntimeError) as exc:
+            raise ConversionError(f"CTranslate2 could not convert '{model}' ({kind}): {exc}") from exc
+        tokenizer.save_pretrained(tmp)
+        meta = {
+            "source_model": model,
+            "architecture": (getattr(config, "architectures", None) or [kind])[0],
+            "config_class": kind,
+            "quantization": quantization,
+            "max_input_tokens": model_context(config, tokenizer),
+            "forced_bos_token": _token(tokenizer, generation.get("forced_bos_token_id",
+                                                                 getattr(config, "forced_bos_token_id", None))),
+            "forced_eos_token": _token(tokenizer, generation.get("forced_eos_token_id",
+                                                                 getattr(config, "forced_eos_token_id", None))),
+            "generation": {k: generation[k] for k in _GENERATION_KEYS if generation.get(k) is not None},
+            "ctranslate2_version": _ctranslate2().__version__,
+        }
+        (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _token(tokenizer: Any, token_id: Any) -> str | None:
+    return tokenizer.convert_ids_to_tokens(int(token_id)) if isinstance(token_id, int) else None
+
+
+def cache_root() -> Path:
+    """``$BEKNOPT_CACHE/ct2``, else ``$XDG_CACHE_HOME/beknopt/ct2``, else ``~/.cache/beknopt/ct2``."""
+    if os.environ.get("BEKNOPT_CACHE"):
+        return Path(os.environ["BEKNOPT_CACHE"]).expanduser() / "ct2"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "beknopt" / "ct2"
+
+
+def cache_key(model: str, quantization: str) -> str:
+    """Hash of the model (resolved path plus weight-file stamps for a local dir, else the hub id) and settings.
+
+    Stamps make a rebuilt local checkpoint miss the cache instead of silently serving the old conversion.
+    """
+    local = Path(model).expanduser()
+    parts = [str(local.resolve()) if local.is_dir() else model, quantization]
+    if local.is_dir():
+        for name in sorted(p.name for p in local.iterdir() if p.suffix in {".safetensors", ".bin", ".json"}):
+            stat = (local / name).stat()
+            parts.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
+    parts.append(_ctranslate2().__version__)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+
+
+def cached_conversion(model: str, quantization: str = "int8") -> Path:
+    """The converted directory for ``model``, converting it into the cache on first use."""
+    target = cache_root() / cache_key(model, quantization)
+    if is_ctranslate2_dir(target) and (target / METADATA_FILE).is_file():
+        return target
+    return convert(model, target, quantization=quantization, force=True)
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``main`` returns 2 rather than calling ``sys.exit``."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="beknopt convert",
+                description="Convert a Hugging Face Marian/BART/PEGASUS model for the fast ctranslate2 backend.")
+    p.add_argument("model", help="hub id (e.g. Helsinki-NLP/opus-mt-nl-en) or local model directory")
+    p.add_argument("outdir", help="directory to write the CTranslate2 model to")
+    p.add_argument("--quantization", "-q", default="int8", choices=QUANTIZATIONS,
+                   help="weight type: int8 for CPU (default), int8_float16 or float16 for a GPU, float32 exact")
+    p.add_argument("--force", action="store_true", help="overwrite a non-empty output directory")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``beknopt convert MODEL OUTDIR``: 0 on success, 1 when conversion fails, 2 for usage errors."""
+    try:
+        args = build_parser().parse_args(list(argv) if argv is not None else None)
+    except _UsageError as exc:
+        print(f"beknopt convert: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        out = convert(args.model, args.outdir, quantization=args.quantization, force=args.force)
+    except BeknoptError as exc:
+        print(f"beknopt convert: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"converted {args.model} -> {out} ({args.quantization})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

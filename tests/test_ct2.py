@@ -1,0 +1,171 @@
+"""The ctranslate2 backend on the tiny real models: conversion, parity with transformers, the same end-to-end checks.
+
+The tiny models are converted once per session (int8 and float32). float32 must reproduce the transformers
+backend token for token (same tokenizer, same weights, same decoding rules) for greedy search and short beam
+searches (long beam searches over random weights meet near-ties that the two implementations may break
+differently); int8 is checked for structure only.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import long_article
+
+pytest.importorskip("ctranslate2")
+
+from beknopt import Pipeline  # noqa: E402
+from beknopt.models import GenerationSettings, load_backend  # noqa: E402
+from beknopt.models.convert import METADATA_FILE, cache_root, main  # noqa: E402
+from beknopt.models.loading import is_ctranslate2_dir  # noqa: E402
+
+SENTENCES = [
+    "De Verenigde Staten zullen deze maand het aantal Amerikaanse militairen in Irak verlagen.",
+    "Kort.",
+    "Het kabinet besloot vandaag om de regels voor thuiswerken te versoepelen.",
+]
+SMALL = dict(device="cpu", num_beams=1, summary_num_beams=1, max_summary_tokens=24, min_summary_tokens=4)
+
+
+@pytest.fixture(scope="session")
+def ct2_models(tiny_models: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """{'marian-int8', 'bart-int8', 'marian-float32', 'bart-float32'}: the tiny models, converted once."""
+    from beknopt.models.convert import convert
+
+    root = tmp_path_factory.mktemp("ct2")
+    marian, bart = tiny_models
+    return {f"{name}-{q}": convert(str(src), root / f"{name}-{q}", quantization=q)
+            for name, src in (("marian", marian), ("bart", bart)) for q in ("int8", "float32")}
+
+
+@pytest.fixture(scope="session")
+def backend_pairs(ct2_models: dict[str, Path], tiny_models: tuple[Path, Path]) -> dict[str, tuple]:
+    """(transformers, ctranslate2 float32) backends per model, loaded once."""
+    return {name: (load_backend(str(hf_dir), device="cpu"),
+                   load_backend(str(ct2_models[f"{name}-float32"]), device="cpu", dtype="float32"))
+            for name, hf_dir in zip(("marian", "bart"), tiny_models, strict=True)}
+
+
+@pytest.fixture(scope="session")
+def ct2_pipeline(ct2_models: dict[str, Path]) -> Pipeline:
+    return Pipeline.from_pretrained(str(ct2_models["marian-int8"]), str(ct2_models["bart-int8"]), **SMALL)
+
+
+@pytest.fixture(scope="session")
+def ct2_pipeline_f32(ct2_models: dict[str, Path]) -> Pipeline:
+    """float32 decodes like the transformers backend; random int8 weights can emit broken UTF-8 byte tokens whose
+    text re-tokenises longer than the partial-summary cap, so map-reduce would not shrink (a random-weight artefact)."""
+    return Pipeline.from_pretrained(str(ct2_models["marian-float32"]), str(ct2_models["bart-float32"]),
+                                    dtype="float32", **SMALL)
+
+
+def test_converted_dir_holds_model_tokenizer_and_metadata(ct2_models: dict[str, Path]) -> None:
+    for path in ct2_models.values():
+        assert is_ctranslate2_dir(path)
+        assert (path / "tokenizer_config.json").is_file()
+    meta = json.loads((ct2_models["bart-int8"] / METADATA_FILE).read_text())
+    assert meta["quantization"] == "int8" and meta["max_input_tokens"] == 128
+    assert meta["forced_bos_token"] == "<s>" and meta["architecture"] == "BartForConditionalGeneration"
+    assert json.loads((ct2_models["marian-int8"] / METADATA_FILE).read_text())["forced_bos_token"] is None
+
+
+@pytest.mark.parametrize("name", ["marian", "bart"])
+@pytest.mark.parametrize("settings", [
+    GenerationSettings(num_beams=1, max_new_tokens=10),
+    GenerationSettings(num_beams=4, min_new_tokens=5, max_new_tokens=12, no_repeat_ngram_size=3),
+    GenerationSettings(num_beams=1, max_new_tokens=40, max_length_ratio=0.5, repetition_penalty=1.3),
+])
+def test_float32_matches_transformers_token_for_token(
+    backend_pairs: dict[str, tuple], name: str, settings: GenerationSettings
+) -> None:
+    hf, ct = backend_pairs[name]
+    assert ct.name == "ctranslate2" and hf.name == "transformers"
+    assert ct.count_tokens(SENTENCES) == hf.count_tokens(SENTENCES)
+    assert ct.max_input_tokens == hf.max_input_tokens == 128
+    assert ct.generate(SENTENCES, settings) == hf.generate(SENTENCES, settings)
+
+
+def test_describe_records_compute_type_and_threads(ct2_models: dict[str, Path]) -> None:
+    backend = load_backend(str(ct2_models["marian-int8"]), device="cpu", threads=1)
+    info = backend.describe()
+    assert info["backend"] == "ctranslate2" and info["device"] == "cpu"
+    assert info["compute_type"].startswith("int8") and info["intra_threads"] == 1 and info["inter_threads"] == 1
+    assert info["architecture"] == "MarianMTModel"
+
+
+def test_too_long_input_is_refused_not_truncated(ct2_models: dict[str, Path]) -> None:
+    from beknopt.models.hf import InputTooLongError
+
+    backend = load_backend(str(ct2_models["marian-int8"]), device="cpu")
+    with pytest.raises(InputTooLongError, match="128-token context"):
+        backend.generate([" ".join(["woord"] * 300)], GenerationSettings(num_beams=1))
+
+
+def test_sample_article_end_to_end(ct2_pipeline: Pipeline, sample_article: str) -> None:
+    result = ct2_pipeline(sample_article, id="irak")
+    assert result.ok and len(result.paragraphs) == 10
+    assert len(result.translations) == len(result.sentences) == len(result.sentence_paragraphs)
+    assert result.sentence_paragraphs == sorted(result.sentence_paragraphs)
+    assert set(result.sentence_paragraphs) == set(range(10))
+    assert len(result.translation.split("\n\n")) == 10
+    assert isinstance(result.summary, str) and result.summary_chunks >= 1
+    assert result.settings["translate"]["backend"] == "ctranslate2"
+    assert result.settings["summarise"]["architecture"] == "BartForConditionalGeneration"
+
+
+def test_3000_word_article_is_chunked_not_truncated(ct2_pipeline_f32: Pipeline) -> None:
+    article = long_article(3000)
+    result = ct2_pipeline_f32(article)
+    n_paragraphs = article.count("\n\n")
+    assert len(result.paragraphs) == n_paragraphs
+    assert len(result.translations) == len(result.sentences) >= 100
+    assert len(result.translation.split("\n\n")) == n_paragraphs
+    assert " ".join(result.sentences).split() == " ".join(result.paragraphs).split()
+    assert result.summary_chunks > 5
+    assert any("map-reduce" in w for w in result.warnings)
+
+
+def test_backend_ctranslate2_converts_hf_dirs_into_the_cache(
+    tiny_models: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BEKNOPT_CACHE", str(tmp_path / "cache"))
+    marian, bart = tiny_models
+    pipe = Pipeline.from_pretrained(str(marian), str(bart), backend="ctranslate2", **SMALL)
+    converted = sorted(p for p in cache_root().iterdir())
+    assert len(converted) == 2 and all(is_ctranslate2_dir(p) for p in converted)
+    assert not [p for p in cache_root().iterdir() if p.name.startswith(".")]  # no temp dirs left behind
+    result = pipe("Eerste zin over Irak. Tweede zin over Duitsland.\n\nNieuwe alinea.")
+    assert len(result.translations) == 3 and result.summary
+    assert result.settings["translate"]["converted_dir"] in {str(p) for p in converted}
+    # Second load hits the cache: same dirs, nothing new.
+    again = load_backend(str(marian), "ctranslate2", device="cpu")
+    assert again.describe()["converted_dir"] in {str(p) for p in converted}
+    assert sorted(cache_root().iterdir()) == converted
+
+
+def test_cache_respects_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("BEKNOPT_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_root() == tmp_path / "beknopt" / "ct2"
+
+
+def test_convert_cli(tiny_models: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    marian, _ = tiny_models
+    out = tmp_path / "marian-ct2"
+    assert main([str(marian), str(out), "--quantization", "int8"]) == 0
+    assert is_ctranslate2_dir(out) and "converted" in capsys.readouterr().out
+    assert main([str(marian), str(out)]) == 1  # non-empty output dir without --force
+    assert "--force" in capsys.readouterr().err
+    assert main([str(marian), str(out), "--force", "-q", "float32"]) == 0
+    assert json.loads((out / METADATA_FILE).read_text())["quantization"] == "float32"
+
+
+def test_convert_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(tmp_path / "no-such-model"), str(tmp_path / "out")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["some/model", str(tmp_path / "out"), "--quantization", "int4"]) == 2
+    assert "invalid choice: 'int4'" in capsys.readouterr().err
+    assert main([]) == 2
+    assert not (tmp_path / "out").exists()
