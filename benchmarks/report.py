@@ -10,7 +10,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 NAMES = {"a": "(a) naive transformers, fp32, one article at a time",
          "b": "(b) beknopt, transformers backend (fp32)",
-         "c": "(c) beknopt, ctranslate2 backend (int8)"}
+         "c": "(c) beknopt, ctranslate2 backend (int8)",
+         "d": "(d) beknopt, transformers backend, dynamic int8 (--quantize dynamic-int8)"}
 
 
 def summarise(report: dict[str, Any]) -> dict[str, dict[str, float]]:

@@ -35,7 +35,8 @@ ARTICLES = HERE / ".articles"
 TRANSLATION_RATIO = 1.3
 SUMMARY_TOKENS = 80
 SYSTEMS = {"a": "naive transformers (model-card recipe, fp32)", "b": "beknopt, transformers backend (fp32)",
-           "c": "beknopt, ctranslate2 backend (int8)"}
+           "c": "beknopt, ctranslate2 backend (int8)",
+           "d": "beknopt, transformers backend, dynamic int8 (optional)"}
 
 
 def forced_translation_tokens(longest_source: int) -> int:
@@ -155,6 +156,8 @@ def make_system(key: str) -> Any:
         return Beknopt("b", MARIAN, BART, backend="transformers")
     if key == "c":
         return Beknopt("c", MARIAN_CT2, BART_CT2, backend="ctranslate2")
+    if key == "d":
+        return Beknopt("d", MARIAN, BART, backend="transformers", quantize="dynamic-int8")
     raise SystemExit(f"unknown system {key!r}")
 
 

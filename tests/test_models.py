@@ -100,3 +100,23 @@ def test_tiny_models_have_the_real_classes_and_layout(tiny_models) -> None:
     backend = load_backend(str(marian), device="cpu")
     assert backend.name == "transformers" and backend.max_input_tokens == 128
     assert backend.count_tokens(["Hallo wereld."])[0] >= 2
+
+
+@pytest.mark.parametrize(("options", "expected"), [({"quantize": "dynamic-int8"}, ("float32", "dynamic-int8")),
+                                                   ({"dtype": "bfloat16"}, ("bfloat16", None))])
+def test_transformers_cpu_speed_options_still_generate(tiny_models, options, expected) -> None:
+    marian, _ = tiny_models
+    backend = load_backend(str(marian), device="cpu", **options)
+    info = backend.describe()
+    assert (info["dtype"], info.get("quantize")) == expected
+    out = backend.generate(["Het kabinet besloot woensdag.", "Hallo."],
+                           GenerationSettings(num_beams=1, max_new_tokens=6))
+    assert len(out) == 2 and all(isinstance(t, str) and t for t in out)
+
+
+def test_bad_speed_options_are_refused(tiny_models) -> None:
+    marian, _ = tiny_models
+    with pytest.raises(BeknoptError, match="unknown quantisation 'int4'"):
+        load_backend(str(marian), device="cpu", quantize="int4")
+    with pytest.raises(BeknoptError, match="float16 is not supported for generation on CPU"):
+        load_backend(str(marian), device="cpu", dtype="float16")
