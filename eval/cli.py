@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from beknopt.cliutil import ArgumentParser, UsageError
+
 from .harness import compare, evaluate
 from .inputs import FORMATS, TASKS, EvalInputError, EvalInputs, load_inputs
 from .metrics import MissingDependencyError
@@ -27,19 +29,8 @@ reference|translation; with --task both only summary/translation (references als
 reference_translation)."""
 
 
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of exiting, so ``main`` can return 2 rather than ``sys.exit``."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise _UsageError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = ArgumentParser(
         prog="beknopt eval",
         description="Evaluate summaries (ROUGE, diagnostics) and translations "
         "(BLEU, chrF, TER) with signatures and bootstrap confidence intervals.",
@@ -96,10 +87,10 @@ def _fields(values: list[str], task: str) -> dict[str, str]:
         key, sep, name = value.partition("=")
         if not sep:
             if len(tasks) > 1:
-                raise _UsageError(f"with --task both give field names as TASK=NAME, not {value!r}")
+                raise UsageError(f"with --task both give field names as TASK=NAME, not {value!r}")
             key, name = tasks[0], value
         if key not in TASKS or not name:
-            raise _UsageError(f"bad field {value!r}: use NAME or summary=NAME / translation=NAME")
+            raise UsageError(f"bad field {value!r}: use NAME or summary=NAME / translation=NAME")
         fields[key] = name
     return fields
 
@@ -131,17 +122,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.report is not None and not args.out:
-            raise _UsageError("--report needs --out DIR")
+            raise UsageError("--report needs --out DIR")
         formats = [f.strip() for f in (args.report or ",".join(REPORT_FORMATS)).split(",") if f.strip()]
         unknown = [f for f in formats if f not in REPORT_FORMATS]
         if unknown:
-            raise _UsageError(
+            raise UsageError(
                 f"unknown --report format(s) {', '.join(unknown)}; choose from {','.join(REPORT_FORMATS)}"
             )
         if args.bootstrap < 0:
-            raise _UsageError("--bootstrap must be 0 or more")
+            raise UsageError("--bootstrap must be 0 or more")
         if args.names and not args.compare:
-            raise _UsageError("--names only applies to --compare")
+            raise UsageError("--names only applies to --compare")
         common = dict(
             task=args.task,
             seed=args.seed,
@@ -181,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                 config={"inputs": inputs.meta},
                 **common,
             )
-    except _UsageError as exc:
+    except UsageError as exc:
         parser.print_usage(sys.stderr)
         print(f"beknopt eval: error: {exc}", file=sys.stderr)
         return 2

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from beknopt.cliutil import ArgumentParser, UsageError
 from beknopt.document import BeknoptError
 from beknopt.models.loading import ModelLoadError, ModelNotFoundError, is_ctranslate2_dir, not_found_message
 
@@ -175,19 +176,8 @@ def cached_conversion(model: str, quantization: str = "int8") -> Path:
     return convert(model, target, quantization=quantization, force=True)
 
 
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of exiting, so ``main`` returns 2 rather than calling ``sys.exit``."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise _UsageError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="beknopt convert",
+    p = ArgumentParser(prog="beknopt convert",
                 description="Convert a Hugging Face Marian/BART/PEGASUS model for the fast ctranslate2 backend.")
     p.add_argument("model", help="hub id (e.g. Helsinki-NLP/opus-mt-nl-en) or local model directory")
     p.add_argument("outdir", help="directory to write the CTranslate2 model to")
@@ -201,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``beknopt convert MODEL OUTDIR``: 0 on success, 1 when conversion fails, 2 for usage errors."""
     try:
         args = build_parser().parse_args(list(argv) if argv is not None else None)
-    except _UsageError as exc:
+    except UsageError as exc:
         print(f"beknopt convert: error: {exc}", file=sys.stderr)
         return 2
     try:

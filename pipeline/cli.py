@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from beknopt import __version__
+from beknopt.cliutil import ArgumentParser, UsageError
 from beknopt.config import RUN_OPTIONS, ConfigError, add_options, load_config, merge_settings, pipeline_kwargs
 from beknopt.document import BeknoptError
 
@@ -55,17 +56,6 @@ _DISPATCH = {"eval": "beknopt.eval.cli", "eval-pipeline": "beknopt.eval.pipeline
              "convert": "beknopt.models.convert"}
 
 
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of exiting, so ``main`` returns 2 rather than calling ``sys.exit``."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise _UsageError(f"{self.prog}: {message}")
-
-
 def _add_run_parser(subparsers: Any) -> None:
     run = subparsers.add_parser(
         "run", help="summarise articles into an output folder",
@@ -81,14 +71,14 @@ def _add_run_parser(subparsers: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="beknopt", description="Dutch news articles to English summaries.",
+    parser = ArgumentParser(prog="beknopt", description="Dutch news articles to English summaries.",
                      epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"beknopt {__version__}")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", parser_class=ArgumentParser, metavar="COMMAND")
     _add_run_parser(sub)
 
     models = sub.add_parser("models", help="download models ahead of time, or build tiny demo models")
-    models_sub = models.add_subparsers(dest="models_command", parser_class=_Parser, metavar="ACTION")
+    models_sub = models.add_subparsers(dest="models_command", parser_class=ArgumentParser, metavar="ACTION")
     download = models_sub.add_parser(
         "download", help="pre-fetch models for offline use",
         description="Download the translation model and summarisation preset(s) into the Hugging Face cache "
@@ -139,8 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         ns = parser.parse_args(args)
-    except _UsageError as exc:
-        _error(str(exc))
+    except UsageError as exc:
+        _error(f"{exc.prog}: {exc}" if exc.prog else str(exc))
         return EXIT_USAGE
     except SystemExit as exc:  # --help and --version exit through argparse
         return exc.code if isinstance(exc.code, int) else EXIT_OK
