@@ -15,6 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from .diagnostics import DIAGNOSTIC_FIELDS
 from .harness import LOWER_IS_BETTER, EvalReport, SystemResult
 from .scores import Score
 
@@ -53,13 +54,7 @@ def _document_columns(system: SystemResult) -> tuple[list[str], list[str]]:
     diag_keys = []
     if any(d.diagnostics for d in system.documents):
         diag_keys = [
-            "summary_words",
-            "source_words",
-            "compression_ratio",
-            "novel_1",
-            "novel_2",
-            "novel_3",
-            "repeated_3",
+            *DIAGNOSTIC_FIELDS,
             "unsupported_numbers",
             "unsupported_names",
         ]

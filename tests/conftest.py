@@ -43,6 +43,31 @@ def long_article(min_words: int = 3000) -> str:
     return "date: 2024-05-01\n\n" + "\n\n".join(paragraphs)
 
 
+def check_sample_article(result) -> None:
+    """What every backend must give on the sample article: header parsed, one translation per sentence, order
+    and the 10 paragraphs kept, a summary."""
+    assert result.ok and result.metadata == {"date": "2020-09"}
+    assert result.clean_text.startswith("De Verenigde Staten zullen deze maand")
+    assert len(result.paragraphs) == 10
+    assert len(result.translations) == len(result.sentences) == len(result.sentence_paragraphs)
+    assert result.sentence_paragraphs == sorted(result.sentence_paragraphs)
+    assert set(result.sentence_paragraphs) == set(range(10))
+    assert len(result.translation.split("\n\n")) == 10
+    assert all(result.translations)
+    assert isinstance(result.summary, str) and result.summary and result.summary_chunks >= 1
+
+
+def check_long_article(result, article: str) -> None:
+    """A 3,000-word article: nothing dropped by splitting, paragraphs kept, the summary map-reduced."""
+    n_paragraphs = article.count("\n\n")  # header block + one separator per paragraph
+    assert len(result.paragraphs) == n_paragraphs
+    assert len(result.translations) == len(result.sentences) >= 100
+    assert len(result.translation.split("\n\n")) == n_paragraphs
+    assert " ".join(result.sentences).split() == " ".join(result.paragraphs).split()
+    assert result.summary_chunks > 5
+    assert any("map-reduce" in w for w in result.warnings)
+
+
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(marian_dir, bart_dir): random Marian nl→en and a BART with a 128-token context, so chunking is exercised."""

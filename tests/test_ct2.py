@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import long_article
+from conftest import check_long_article, check_sample_article, long_article
 
 pytest.importorskip("ctranslate2")
 
@@ -105,26 +105,14 @@ def test_too_long_input_is_refused_not_truncated(ct2_models: dict[str, Path]) ->
 
 def test_sample_article_end_to_end(ct2_pipeline: Pipeline, sample_article: str) -> None:
     result = ct2_pipeline(sample_article, id="irak")
-    assert result.ok and len(result.paragraphs) == 10
-    assert len(result.translations) == len(result.sentences) == len(result.sentence_paragraphs)
-    assert result.sentence_paragraphs == sorted(result.sentence_paragraphs)
-    assert set(result.sentence_paragraphs) == set(range(10))
-    assert len(result.translation.split("\n\n")) == 10
-    assert isinstance(result.summary, str) and result.summary_chunks >= 1
+    check_sample_article(result)
     assert result.settings["translate"]["backend"] == "ctranslate2"
     assert result.settings["summarise"]["architecture"] == "BartForConditionalGeneration"
 
 
 def test_3000_word_article_is_chunked_not_truncated(ct2_pipeline_f32: Pipeline) -> None:
     article = long_article(3000)
-    result = ct2_pipeline_f32(article)
-    n_paragraphs = article.count("\n\n")
-    assert len(result.paragraphs) == n_paragraphs
-    assert len(result.translations) == len(result.sentences) >= 100
-    assert len(result.translation.split("\n\n")) == n_paragraphs
-    assert " ".join(result.sentences).split() == " ".join(result.paragraphs).split()
-    assert result.summary_chunks > 5
-    assert any("map-reduce" in w for w in result.warnings)
+    check_long_article(ct2_pipeline_f32(article), article)
 
 
 def test_backend_ctranslate2_converts_hf_dirs_into_the_cache(
