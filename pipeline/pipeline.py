@@ -98,6 +98,7 @@ class Pipeline:
         dtype: str = "auto",
         quantize: str | None = None,
         threads: int | None = None,
+        inter_threads: int | None = None,
         backend_options: Mapping[str, Any] | None = None,
         num_beams: int = 4,
         max_new_tokens: int | None = 512,
@@ -118,9 +119,11 @@ class Pipeline:
         """Load the models (hub id, preset name or local directory) and wire the four stages.
 
         ``summarizer="lead"`` skips the summarisation model and takes the first ``lead_sentences`` sentences.
+        ``threads`` are CPU threads per model (torch, or CTranslate2's intra-op threads); ``inter_threads`` is
+        how many batches CTranslate2 decodes in parallel. ``backend_options`` go to the backend as they are.
         """
         options = {"device": device, "dtype": dtype, "quantize": quantize, "threads": threads,
-                   **(backend_options or {})}
+                   **({"inter_threads": inter_threads} if inter_threads else {}), **(backend_options or {})}
         translation_backend = load_backend(translation_model, backend, **options)
         translator = Translator(
             translation_backend, num_beams=num_beams, max_new_tokens=max_new_tokens,

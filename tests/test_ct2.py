@@ -157,3 +157,11 @@ def test_convert_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "invalid choice: 'int4'" in capsys.readouterr().err
     assert main([]) == 2
     assert not (tmp_path / "out").exists()
+
+
+def test_thread_settings_reach_ctranslate2_through_the_pipeline(ct2_models: dict[str, Path]) -> None:
+    pipe = Pipeline.from_pretrained(str(ct2_models["marian-int8"]), summarizer="lead", device="cpu", threads=1,
+                                    inter_threads=2)
+    info = pipe.describe()["translate"]
+    assert (info["intra_threads"], info["inter_threads"]) == (1, 2)
+    assert len(pipe("Een zin. Nog een zin.").translations) == 2
