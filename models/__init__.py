@@ -1,6 +1,6 @@
 """Model registry, presets, loading (hub id or local dir), backends and the tiny-model factory."""
 
-from beknopt.models.backend import BatchSettings, GenerationSettings, Seq2SeqBackend, plan_batches
+from beknopt.models.backend import BatchSettings, GenerationSettings, InputTooLongError, Seq2SeqBackend, plan_batches
 from beknopt.models.loading import ModelLoadError, ModelNotFoundError
 from beknopt.models.registry import (
     DEFAULT_SUMMARIZATION_MODEL,
@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_SUMMARIZATION_MODEL",
     "DEFAULT_TRANSLATION_MODEL",
     "GenerationSettings",
+    "InputTooLongError",
     "LENGTH_PRESETS",
     "ModelLoadError",
     "ModelNotFoundError",

@@ -10,6 +10,22 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from beknopt.document import BeknoptError
+
+
+class InputTooLongError(BeknoptError):
+    """An input longer than the model's context reached a backend; stages must split it first."""
+
+
+def check_input_lengths(lengths: Sequence[int], max_input_tokens: int, model_id: str) -> None:
+    """Refuse, never truncate: every backend checks its inputs against the context the same way."""
+    too_long = [n for n in lengths if n > max_input_tokens]
+    if too_long:
+        raise InputTooLongError(
+            f"{len(too_long)} input(s) exceed the {max_input_tokens}-token context of '{model_id}' "
+            f"(longest {max(too_long)} tokens); split them before generating"
+        )
+
 
 @dataclass(frozen=True)
 class GenerationSettings:

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from beknopt.document import BeknoptError
-from beknopt.models.backend import BatchSettings, GenerationSettings, plan_batches
+from beknopt.models.backend import BatchSettings, GenerationSettings, check_input_lengths, plan_batches
 from beknopt.models.convert import METADATA_FILE, _ctranslate2, cached_conversion
-from beknopt.models.hf import InputTooLongError
 from beknopt.models.loading import ModelNotFoundError, is_ctranslate2_dir
 
 COMPUTE_TYPES = ("auto", "default", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
@@ -170,12 +169,7 @@ class CTranslate2Backend:
             return []
         ids = self.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
         lengths = [len(x) for x in ids]
-        too_long = [i for i, n in enumerate(lengths) if n > self.max_input_tokens]
-        if too_long:
-            raise InputTooLongError(
-                f"{len(too_long)} input(s) exceed the {self.max_input_tokens}-token context of '{self.model_id}' "
-                f"(longest {max(lengths[i] for i in too_long)} tokens); split them before generating"
-            )
+        check_input_lengths(lengths, self.max_input_tokens, self.model_id)
         outputs: list[str] = [""] * len(texts)
         for batch in plan_batches(lengths, batching):
             options = self._options(settings.generate_kwargs(max(lengths[i] for i in batch)), batching)

@@ -11,12 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from beknopt.document import BeknoptError
-from beknopt.models.backend import BatchSettings, GenerationSettings, plan_batches
+from beknopt.models.backend import BatchSettings, GenerationSettings, check_input_lengths, plan_batches
 from beknopt.models.loading import device_for, load_seq2seq, model_context, torch_dtype_for
-
-
-class InputTooLongError(BeknoptError):
-    """An input longer than the model's context reached a backend; stages must split it first."""
 
 
 class TransformersBackend:
@@ -55,11 +51,13 @@ class TransformersBackend:
         generation_config.max_length = None
         generation_config.min_length = None
 
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+    def _encode(self, texts: Sequence[str]) -> list[list[int]]:
         if not texts:
             return []
-        encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
-        return [len(ids) for ids in encoded]
+        return self.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(ids) for ids in self._encode(texts)]
 
     def generate(
         self, texts: Sequence[str], settings: GenerationSettings, batching: BatchSettings | None = None
@@ -67,22 +65,16 @@ class TransformersBackend:
         import torch
 
         batching = batching or BatchSettings()
-        lengths = self.count_tokens(texts)
-        too_long = [i for i, n in enumerate(lengths) if n > self.max_input_tokens]
-        if too_long:
-            raise InputTooLongError(
-                f"{len(too_long)} input(s) exceed the {self.max_input_tokens}-token context of '{self.model_id}' "
-                f"(longest {max(lengths[i] for i in too_long)} tokens); split them before generating"
-            )
+        ids = self._encode(texts)  # tokenised once; each batch is padded from these ids
+        lengths = [len(x) for x in ids]
+        check_input_lengths(lengths, self.max_input_tokens, self.model_id)
         outputs: list[str] = [""] * len(texts)
         for batch in plan_batches(lengths, batching):
             kwargs = settings.generate_kwargs(max(lengths[i] for i in batch))
             # Decoder positions are bounded by the same context as the encoder's.
             kwargs["max_new_tokens"] = min(kwargs.get("max_new_tokens", self.max_input_tokens),
                                            self.max_input_tokens - 2)
-            enc = self.tokenizer(
-                [texts[i] for i in batch], return_tensors="pt", padding=True, truncation=False
-            ).to(self.device)
+            enc = self.tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt").to(self.device)
             with torch.inference_mode():
                 generated = self.model.generate(**enc, **kwargs)
             decoded = self.tokenizer.batch_decode(generated, skip_special_tokens=True)

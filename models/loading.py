@@ -6,7 +6,6 @@ names it and says how to fetch it ahead of time, instead of a deep ``OSError`` f
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -116,10 +115,6 @@ def model_context(config: Any, tokenizer: Any) -> int:
         limits.append(tok_max)
     values = [v for v in limits if isinstance(v, int) and v > 0]
     return min(values) if values else 512
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _first_line(exc: BaseException) -> str:

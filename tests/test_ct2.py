@@ -96,7 +96,7 @@ def test_describe_records_compute_type_and_threads(ct2_models: dict[str, Path]) 
 
 
 def test_too_long_input_is_refused_not_truncated(ct2_models: dict[str, Path]) -> None:
-    from beknopt.models.hf import InputTooLongError
+    from beknopt.models.backend import InputTooLongError
 
     backend = load_backend(str(ct2_models["marian-int8"]), device="cpu")
     with pytest.raises(InputTooLongError, match="128-token context"):

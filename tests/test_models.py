@@ -120,3 +120,14 @@ def test_bad_speed_options_are_refused(tiny_models) -> None:
         load_backend(str(marian), device="cpu", quantize="int4")
     with pytest.raises(BeknoptError, match="float16 is not supported for generation on CPU"):
         load_backend(str(marian), device="cpu", dtype="float16")
+
+
+def test_transformers_backend_refuses_input_over_its_context(tiny_models) -> None:
+    from beknopt.models import InputTooLongError
+
+    marian, _ = tiny_models
+    backend = load_backend(str(marian), device="cpu")
+    long_text = " ".join(["Het kabinet besloot woensdag iets nieuws."] * 40)
+    assert backend.count_tokens([long_text])[0] > 128
+    with pytest.raises(InputTooLongError, match="1 input\\(s\\) exceed the 128-token context"):
+        backend.generate(["Kort.", long_text], GenerationSettings(num_beams=1, max_new_tokens=4))
