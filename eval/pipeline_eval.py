@@ -134,7 +134,7 @@ def evaluate_summaries(pipe: Any, items: Sequence[dict[str, str]], *, seed: int 
 def evaluate_pipeline(pipe: Any, *, flores_docs: int | None = None, summary_items: Sequence[dict] | None = None,
                       seed: int = DEFAULT_SEED, n_bootstrap: int = DEFAULT_BOOTSTRAP) -> PipelineEvaluation:
     """Translation on FLORES (``flores_docs=0`` skips it) and summaries on ``summary_items`` (if given)."""
-    evaluation = PipelineEvaluation(pipeline={"models": _models(pipe), "settings": pipe.describe(),
+    evaluation = PipelineEvaluation(pipeline={"models": pipe.models(), "settings": pipe.describe(),
                                               "fingerprint": pipe.fingerprint()})
     if flores_docs != 0:
         documents = flores_documents(flores_docs)
@@ -155,11 +155,6 @@ def evaluate_pipeline(pipe: Any, *, flores_docs: int | None = None, summary_item
         evaluation.counts["summary_documents"] = len(summary_items)
         evaluation.failures = [{"id": r.id, **(r.error or {})} for r in results if not r.ok]
     return evaluation
-
-
-def _models(pipe: Any) -> dict[str, Any]:
-    return {name: info.get("model") for name, info in pipe.describe().items()
-            if isinstance(info, dict) and info.get("model")}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -177,6 +177,12 @@ class Pipeline:
             out[name] = describe() if callable(describe) else {"stage": type(stage).__name__}
         return out
 
+    def models(self, described: dict[str, Any] | None = None) -> dict[str, str]:
+        """The model each stage runs, by stage name (stages without a model are left out)."""
+        described = self.describe() if described is None else described
+        return {name: info["model"] for name, info in described.items()
+                if isinstance(info, dict) and info.get("model")}
+
     def fingerprint(self) -> str:
         """A short hash of ``describe()``: equal fingerprints mean the same models and settings."""
         blob = json.dumps(self.describe(), sort_keys=True, default=str).encode()
@@ -294,8 +300,7 @@ class Pipeline:
     def process(self, docs: list[Document]) -> list[Document]:
         """Run every stage over one batch of documents, isolating failures to the articles that caused them."""
         described = self.describe()
-        models = {name: info.get("model") for name, info in described.items()
-                  if isinstance(info, dict) and info.get("model")}
+        models = self.models(described)
         for doc in docs:
             doc.models.update({("translation" if k == "translate" else "summarization"): v
                                for k, v in models.items()})
