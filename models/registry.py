@@ -71,7 +71,7 @@ def load_backend(model: str, backend: str = "auto", **options: Any) -> Seq2SeqBa
 def _transformers(model: str, **options: Any) -> Seq2SeqBackend:
     from beknopt.models.hf import TransformersBackend
 
-    options = {k: v for k, v in options.items() if k in {"device", "dtype", "quantize", "threads"}}
+    options = {k: v for k, v in options.items() if k in {"device", "dtype", "quantize", "threads", "malloc_tuning"}}
     return TransformersBackend(model, **options)
 
 

@@ -481,6 +481,7 @@ def _device_info() -> dict[str, Any]:
         import torch
     except ImportError as exc:
         return {"device": None, "error": f"torch cannot be imported: {exc}"}
+    from beknopt.models.allocator import malloc_status
     from beknopt.models.loading import device_for
 
     device = device_for("auto")
@@ -489,6 +490,7 @@ def _device_info() -> dict[str, Any]:
         info["gpu"] = torch.cuda.get_device_name(0)
         info["cuda"] = torch.version.cuda
     info["cpu_threads"] = torch.get_num_threads()
+    info["cpu_malloc_tuning"] = malloc_status()
     return info
 
 
@@ -536,6 +538,8 @@ def _cmd_info(ns: argparse.Namespace) -> int:
     if info.get("gpu"):
         device += f" ({info['gpu']}, CUDA {info.get('cuda')})"
     print(f"{'device:':17}{device}")
+    if "cpu_malloc_tuning" in info:
+        print(f"{'CPU malloc:':17}{info['cpu_malloc_tuning']}")
     print(f"{'model cache:':17}{info['hf_cache']}")
     offline = "on: models load only from the cache or local folders" if info["hf_hub_offline"] else "off"
     print(f"{'HF_HUB_OFFLINE:':17}{offline}")

@@ -498,6 +498,11 @@ def test_info(capsys, monkeypatch) -> None:
     info = json.loads(stdout)
     assert info["hf_hub_offline"] is True and info["device"] in {"cpu", "mps"} | {"cuda"}
     assert info["versions"]["beknopt"] and {m["model"] for m in info["models"]} >= {"facebook/bart-large-cnn"}
+    from beknopt.models.allocator import malloc_status
+
+    assert info["cpu_malloc_tuning"] == malloc_status()  # "tuned" once a CPU model loaded in this process
+    code, stdout, _ = run(capsys, "info")
+    assert f"CPU malloc:      {malloc_status()}" in stdout
 
 
 def test_models_download(tmp_path, capsys, monkeypatch) -> None:

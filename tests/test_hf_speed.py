@@ -1,0 +1,164 @@
+"""The transformers backend's two CPU speed-ups: the beam-search cache and the allocator tuning.
+
+Both must leave the output token for token unchanged; the allocator tuning must really keep large blocks in the
+heap (checked with glibc's own counters in a fresh process, since the setting is process-wide).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import subprocess
+import sys
+
+import pytest
+
+DUTCH = ["Het kabinet besloot woensdag om de belasting op energie te verlagen.", "Hallo.",
+         "De burgemeester van Utrecht opende gisteren een nieuwe brug over de rivier."]
+
+
+def _load(model_dir, scramble: bool = False):
+    import torch
+
+    from beknopt.models.loading import load_seq2seq
+
+    tokenizer, model = load_seq2seq(str(model_dir), device="cpu", dtype=torch.float32)
+    if scramble:  # the tiny models' small initial weights give flat, input-blind outputs: make beams compete
+        generator = torch.Generator().manual_seed(7)
+        with torch.no_grad():
+            for param in model.parameters():
+                if param.dim() > 1:
+                    param.copy_(torch.randn(param.shape, generator=generator) * 0.2)
+    return tokenizer, model
+
+
+class _NoReorderCache:
+    """A broken cache that never reorders: proves the test inputs really make beams change parents."""
+
+    @staticmethod
+    def make(model):
+        from transformers.cache_utils import DynamicCache, EncoderDecoderCache
+        from transformers.generation.utils import ALL_CACHE_NAMES
+
+        class Broken(EncoderDecoderCache):
+            def reorder_cache(self, beam_idx) -> None:
+                return None
+
+        return {ALL_CACHE_NAMES[0]: Broken(DynamicCache(config=model.config), DynamicCache(config=model.config))}
+
+
+@pytest.mark.parametrize("which", ["marian", "bart"])
+def test_beam_search_cache_gives_the_same_tokens_as_plain_generate(tiny_models, which) -> None:
+    import torch
+
+    from beknopt.models.hf import beam_search_cache
+
+    marian, bart = tiny_models
+    tokenizer, model = _load(marian if which == "marian" else bart, scramble=True)
+    texts = DUTCH if which == "marian" else [" ".join(DUTCH), "A short one.", DUTCH[2]]
+    enc = tokenizer(texts, return_tensors="pt", padding=True)
+    assert (enc["attention_mask"] == 0).any()  # padded: the batch mixes lengths
+    settings = {"num_beams": 4, "max_new_tokens": 16, "min_length": 0, "no_repeat_ngram_size": 3}
+    with torch.inference_mode():
+        plain = model.generate(**enc, **settings)
+        fast = model.generate(**enc, **settings, **beam_search_cache(model))
+        broken = model.generate(**enc, **settings, **_NoReorderCache.make(model))
+    assert torch.equal(plain, fast)
+    assert not torch.equal(plain, broken)  # beams did move, so skipping the wrong reorder would have shown
+
+
+def test_beam_search_cache_reorders_self_attention_only(tiny_models) -> None:
+    import torch
+
+    from beknopt.models.hf import beam_search_cache
+
+    _, bart = tiny_models
+    _, model = _load(bart)
+    (cache,) = beam_search_cache(model).values()
+    keys = torch.arange(4 * 2 * 3 * 2, dtype=torch.float32).reshape(4, 2, 3, 2)
+    cache.self_attention_cache.update(keys.clone(), keys.clone(), 0)
+    cache.cross_attention_cache.update(keys.clone(), keys.clone(), 0)
+    cache.reorder_cache(torch.tensor([1, 1, 0, 3]))
+    assert torch.equal(cache.self_attention_cache.layers[0].keys, keys[[1, 1, 0, 3]])
+    assert torch.equal(cache.cross_attention_cache.layers[0].keys, keys)
+
+
+def test_backend_uses_the_beam_cache_only_for_beam_search(tiny_models, monkeypatch) -> None:
+    import beknopt.models.hf as hf
+    from beknopt.models import BatchSettings, GenerationSettings, load_backend
+
+    marian, _ = tiny_models
+    backend = load_backend(str(marian), device="cpu")
+    calls: list[int] = []
+    real = hf.beam_search_cache
+    monkeypatch.setattr(hf, "beam_search_cache", lambda model: calls.append(1) or real(model))
+    batching = BatchSettings(batch_size=2)
+    beam = backend.generate(DUTCH, GenerationSettings(num_beams=4, max_new_tokens=8), batching)
+    assert len(calls) == 2  # one fresh cache per batch: 3 inputs in batches of 2
+    backend.generate(DUTCH, GenerationSettings(num_beams=1, max_new_tokens=8), batching)
+    assert len(calls) == 2
+    monkeypatch.setattr(hf, "beam_search_cache", lambda model: {})
+    assert backend.generate(DUTCH, GenerationSettings(num_beams=4, max_new_tokens=8), batching) == beam
+
+
+# ------------------------------------------------------------------------------------------------ allocator
+
+GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+needs_glibc = pytest.mark.skipif(
+    not GLIBC or not hasattr(ctypes.CDLL("libc.so.6") if GLIBC else None, "mallinfo2"),
+    reason="allocator tuning is glibc-only; the check reads glibc's mallinfo2",
+)
+
+PROBE = """
+import ctypes, sys
+from beknopt.models.allocator import malloc_status, tune_malloc
+
+class Info(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                               "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = Info
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+before = malloc_status()
+status = tune_malloc() if sys.argv[1] == "tune" else "not asked"
+again = tune_malloc() if sys.argv[1] == "tune" else "not asked"
+block = libc.malloc(48 << 20)
+mmapped = libc.mallinfo2().hblkhd
+libc.free(block)
+print(before.split(" ")[0], status, again, "mmapped" if mmapped >= 48 << 20 else "heap", sep="|")
+"""
+
+
+def _probe(mode: str, **env: str) -> list[str]:
+    run_env = {k: v for k, v in os.environ.items() if k != "BEKNOPT_MALLOC_TUNING"} | env
+    out = subprocess.run([sys.executable, "-c", PROBE, mode], env=run_env, capture_output=True, text=True,
+                         check=True, timeout=60)
+    return out.stdout.strip().split("|")
+
+
+@needs_glibc
+def test_malloc_tuning_keeps_a_48_mb_block_in_the_heap() -> None:
+    assert _probe("tune") == ["tuned", "tuned", "tuned", "heap"]
+    assert _probe("leave") == ["tuned", "not asked", "not asked", "mmapped"]  # glibc's default: mmap above 32 MB
+
+
+@needs_glibc
+def test_malloc_tuning_can_be_switched_off_by_environment() -> None:
+    assert _probe("tune", BEKNOPT_MALLOC_TUNING="0") == ["off", "off (BEKNOPT_MALLOC_TUNING=0)",
+                                                         "off (BEKNOPT_MALLOC_TUNING=0)", "mmapped"]
+
+
+def test_backend_tunes_malloc_on_cpu_unless_told_not_to(tiny_models) -> None:
+    from beknopt.models import load_backend
+
+    marian, _ = tiny_models
+    assert load_backend(str(marian), device="cpu", malloc_tuning=False).malloc == "untouched"
+    tuned = load_backend(str(marian), device="cpu").malloc
+    if GLIBC and os.environ.get("BEKNOPT_MALLOC_TUNING", "") != "0":
+        assert tuned == "tuned"
+    else:
+        assert tuned.startswith(("off", "unsupported"))
