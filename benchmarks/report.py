@@ -11,7 +11,8 @@ HERE = Path(__file__).resolve().parent
 NAMES = {"a": "(a) naive transformers, fp32, one article at a time",
          "b": "(b) beknopt, transformers backend (fp32)",
          "c": "(c) beknopt, ctranslate2 backend (int8)",
-         "d": "(d) beknopt, transformers backend, dynamic int8 (--quantize dynamic-int8)"}
+         "d": "(d) beknopt, transformers backend, dynamic int8 (--quantize dynamic-int8)",
+         "e": "(e) naive recipe + beknopt's CPU allocator tuning (not a beknopt system)"}
 
 
 def summarise(report: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -19,14 +20,12 @@ def summarise(report: dict[str, Any]) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for key, runs in report["runs"].items():
         seconds = sum(r["seconds"] for r in runs) / len(runs)
-        mem = report["memory"].get(key, {})
         out[key] = {
             "seconds": seconds,
             "articles_per_min": 60 * work["articles"] / seconds,
             "sentences_per_s": work["sentences"] / seconds,
             "tokens_per_s": work["generated_tokens"] / seconds,
-            "peak_rss_mb": mem.get("peak_rss_mb", float("nan")),
-            "in_process_peak_mb": max(r["in_process_peak_rss_mb"] for r in runs),
+            "peak_rss_mb": max(r["process_peak_rss_mb"] for r in runs),
             "pre_share": sum(r["io_s"] + r["pre_s"] for r in runs) / sum(r["seconds"] for r in runs),
             "chunks": runs[0]["chunks"],
         }
@@ -36,14 +35,14 @@ def summarise(report: dict[str, Any]) -> dict[str, dict[str, float]]:
 def to_markdown(report: dict[str, Any]) -> str:
     rows = summarise(report)
     base = rows.get("a")
-    lines = ["| system | s / run | articles/min | sentences/s | generated tokens/s | peak RSS (fresh process) "
+    lines = ["| system | s / run | articles/min | sentences/s | generated tokens/s | peak RSS (own process) "
              "| × (a) articles/min | × (a) sentences/s | × (a) tokens/s |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     def ratio(r: dict[str, float], k: str) -> str:
         return f"{r[k] / base[k]:.2f}×" if base else "–"
 
     for key, r in rows.items():
-        rss = f"{r['peak_rss_mb']:.0f} MB" if r["peak_rss_mb"] == r["peak_rss_mb"] else "not measured"
+        rss = f"{r['peak_rss_mb']:,.0f} MB"
         lines.append(f"| {NAMES[key]} | {r['seconds']:.1f} | {r['articles_per_min']:.2f} | "
                      f"{r['sentences_per_s']:.2f} | {r['tokens_per_s']:.1f} | {rss} | {ratio(r, 'articles_per_min')} | "
                      f"{ratio(r, 'sentences_per_s')} | {ratio(r, 'tokens_per_s')} |")

@@ -2,9 +2,10 @@
 
 One command (``python benchmarks/run.py``) builds the architecture-exact random models (``models.py``), converts
 the Marian and BART stand-ins to CTranslate2 int8 with ``beknopt convert``, writes Dutch news-like articles made
-of FLORES-200 documents, then measures every system in this one process, interleaved round by round after a
-warm-up, and writes ``benchmarks/RESULTS.md``. Peak RSS needs a clean process per system, so each system is
-also run once in a fresh subprocess (``--memory-worker``) purely for its memory high-water mark.
+of FLORES-200 documents, then measures every system, interleaved round by round after a warm-up, and writes
+``benchmarks/RESULTS.json`` (``report.py`` turns it into tables). Each system lives in its own worker process,
+started once and driven over a pipe: process-wide settings (beknopt's CPU allocator tuning, torch threads) cannot
+leak from one system into another, only one system runs at a time, and each worker's peak RSS is that system's.
 
 Output lengths are forced (min = max new tokens) because random weights never emit EOS: every batch of
 sentences decodes ``int(1.3 x longest source tokens) + 8`` tokens, every summary 80 tokens. All systems use the
@@ -36,7 +37,8 @@ TRANSLATION_RATIO = 1.3
 SUMMARY_TOKENS = 80
 SYSTEMS = {"a": "naive transformers (model-card recipe, fp32)", "b": "beknopt, transformers backend (fp32)",
            "c": "beknopt, ctranslate2 backend (int8)",
-           "d": "beknopt, transformers backend, dynamic int8 (optional)"}
+           "d": "beknopt, transformers backend, dynamic int8 (optional)",
+           "e": "naive recipe with beknopt's CPU allocator tuning (how much of (b) is the allocator alone)"}
 
 
 def forced_translation_tokens(longest_source: int) -> int:
@@ -90,10 +92,14 @@ def build_articles(count: int, min_sentences: int) -> list[dict[str, Any]]:
 class Naive:
     """What a user writes from the model cards: tokenizer + ``model.generate``, fp32, one article at a time."""
 
-    key = "a"
-
-    def __init__(self) -> None:
+    def __init__(self, key: str = "a", tune_allocator: bool = False) -> None:
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        self.key = key
+        if tune_allocator:
+            from beknopt.models.allocator import tune_malloc
+
+            tune_malloc()
 
         self.mt_tok = AutoTokenizer.from_pretrained(MARIAN)
         self.mt = AutoModelForSeq2SeqLM.from_pretrained(MARIAN)
@@ -158,6 +164,8 @@ def make_system(key: str) -> Any:
         return Beknopt("c", MARIAN_CT2, BART_CT2, backend="ctranslate2")
     if key == "d":
         return Beknopt("d", MARIAN, BART, backend="transformers", quantize="dynamic-int8")
+    if key == "e":
+        return Naive("e", tune_allocator=True)
     raise SystemExit(f"unknown system {key!r}")
 
 
@@ -212,13 +220,60 @@ def work_units(articles: list[dict[str, Any]]) -> dict[str, int]:
             "generated_tokens": sum(forced_translation_tokens(n) for n in lengths) + SUMMARY_TOKENS * len(articles)}
 
 
-def memory_worker(key: str, articles: list[dict[str, Any]]) -> dict[str, Any]:
+def worker(key: str, articles: list[dict[str, Any]]) -> None:
+    """One system in this process: load, then answer ``warmup`` / ``run`` lines on stdin with JSON lines."""
+    before, start = rss_mb(), time.perf_counter()
     system = make_system(key)
-    loaded = rss_mb()
-    start = time.perf_counter()
-    system.run(articles)
-    return {"system": key, "peak_rss_mb": peak_rss_mb(), "loaded_rss_mb": loaded,
-            "seconds": time.perf_counter() - start}
+    reply({"loaded": True, "seconds": time.perf_counter() - start, "rss_delta_mb": rss_mb() - before,
+           "loaded_rss_mb": rss_mb()})
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "warmup":
+            system.run(articles[:1])
+            reply({"warm": True})
+        elif command == "run":
+            with RssSampler() as sampler:
+                start = time.perf_counter()
+                stats = system.run(articles)
+                stats["seconds"] = time.perf_counter() - start
+            stats["in_run_peak_rss_mb"] = sampler.peak
+            stats["process_peak_rss_mb"] = peak_rss_mb()
+            reply(stats)
+        elif command == "quit":
+            return
+
+
+def reply(data: dict[str, Any]) -> None:
+    sys.stdout.write("BENCH " + json.dumps(data) + "\n")
+    sys.stdout.flush()
+
+
+class Worker:
+    """The driver's handle on one system's process."""
+
+    def __init__(self, key: str, args: argparse.Namespace) -> None:
+        self.key = key
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--worker", key, "--articles", str(args.articles),
+             "--min-sentences", str(args.min_sentences)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+
+    def ask(self, command: str | None) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        if command is not None:
+            self.proc.stdin.write(command + "\n")
+            self.proc.stdin.flush()
+        for line in self.proc.stdout:  # models may print on stdout; only our lines count
+            if line.startswith("BENCH "):
+                return json.loads(line[len("BENCH "):])
+        raise SystemExit(f"system {self.key}: worker exited with code {self.proc.wait()}")
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("quit\n")
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
 def machine() -> dict[str, Any]:
@@ -244,11 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--articles", type=int, default=12, help="number of articles (default 12)")
     p.add_argument("--min-sentences", type=int, default=6, help="sentences per article at least (default 6)")
     p.add_argument("--rounds", type=int, default=1, help="measured rounds per system, interleaved (default 1)")
-    p.add_argument("--systems", default="a,b,c")
-    p.add_argument("--memory-systems", default="c",
-                   help="systems whose peak RSS is measured in a fresh process (default c; 'a,b,c' for all)")
+    p.add_argument("--systems", default="a,b,c", help=f"comma-separated, from {', '.join(SYSTEMS)} (default a,b,c)")
     p.add_argument("--out", default=str(HERE / "RESULTS.json"))
-    p.add_argument("--memory-worker", help=argparse.SUPPRESS)
+    p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -257,47 +310,39 @@ def main(argv: list[str] | None = None) -> int:
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
 
-    if args.memory_worker:
-        articles = build_articles(args.articles, args.min_sentences)
-        print(json.dumps(memory_worker(args.memory_worker, articles)))
+    if args.worker:
+        worker(args.worker, build_articles(args.articles, args.min_sentences))
         return 0
 
+    keys = args.systems.split(",")
+    unknown = [k for k in keys if k not in SYSTEMS]
+    if unknown:
+        raise SystemExit(f"unknown system(s) {', '.join(unknown)}: choose from {', '.join(SYSTEMS)}")
     t0 = time.perf_counter()
     ensure_models()
     articles = build_articles(args.articles, args.min_sentences)
     work = work_units(articles)
     print(f"setup {time.perf_counter() - t0:.0f}s; {work}", flush=True)
-    keys = args.systems.split(",")
-    systems: dict[str, Any] = {}
-    load: dict[str, dict[str, float]] = {}
-    for key in keys:
-        before, start = rss_mb(), time.perf_counter()
-        systems[key] = make_system(key)
-        load[key] = {"seconds": time.perf_counter() - start, "rss_delta_mb": rss_mb() - before}
-    for key in keys:  # warm-up: one article each
-        systems[key].run(articles[:1])
-    runs: dict[str, list[dict[str, Any]]] = {k: [] for k in keys}
-    for r in range(args.rounds):
-        order = keys[r % len(keys):] + keys[: r % len(keys)]  # rotate who goes first
-        for key in order:
-            with RssSampler() as sampler:
-                start = time.perf_counter()
-                stats = systems[key].run(articles)
-                stats["seconds"] = time.perf_counter() - start
-            stats["in_process_peak_rss_mb"] = sampler.peak
-            runs[key].append(stats)
-            print(f"round {r + 1} system {key}: {stats['seconds']:.1f}s", flush=True)
-    del systems
-    memory: dict[str, Any] = {}
-    if args.memory_systems:
-        for key in args.memory_systems.split(","):
-            out = subprocess.run([sys.executable, __file__, "--memory-worker", key, "--articles", str(args.articles),
-                                  "--min-sentences", str(args.min_sentences)],
-                                 capture_output=True, text=True, check=True)
-            memory[key] = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"memory {key}: {memory[key]}", flush=True)
+    workers: dict[str, Worker] = {}
+    load: dict[str, dict[str, Any]] = {}
+    try:
+        for key in keys:  # one at a time, so loading is not measured under contention either
+            workers[key] = Worker(key, args)
+            load[key] = workers[key].ask(None)
+        for key in keys:  # warm-up: one article each
+            workers[key].ask("warmup")
+        runs: dict[str, list[dict[str, Any]]] = {k: [] for k in keys}
+        for r in range(args.rounds):
+            order = keys[r % len(keys):] + keys[: r % len(keys)]  # rotate who goes first
+            for key in order:
+                stats = workers[key].ask("run")
+                runs[key].append(stats)
+                print(f"round {r + 1} system {key}: {stats['seconds']:.1f}s", flush=True)
+    finally:
+        for w in workers.values():
+            w.close()
     report = {"command": " ".join(["python", "benchmarks/run.py", *(argv if argv is not None else sys.argv[1:])]),
-              "machine": machine(), "work": work, "load": load, "runs": runs, "memory": memory,
+              "machine": machine(), "work": work, "load": load, "runs": runs,
               "articles": [{"id": a["id"], "sentences": len(a["sentences"])} for a in articles],
               "total_seconds": time.perf_counter() - t0}
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
