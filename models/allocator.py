@@ -19,6 +19,7 @@ import ctypes
 import os
 import platform
 import threading
+from collections.abc import Callable
 
 ENV_VAR = "BEKNOPT_MALLOC_TUNING"
 # glibc's mallopt parameters (malloc.h).
@@ -53,7 +54,7 @@ def malloc_status() -> str:
     return mallopt if isinstance(mallopt, str) else f"tuned when a CPU model loads ({ENV_VAR}=0 turns it off)"
 
 
-def _mallopt() -> ctypes._CFuncPtr | str:
+def _mallopt() -> Callable[[int, int], int] | str:
     """glibc's ``mallopt``, or why it cannot be used here."""
     if disabled_by_env():
         return f"off ({ENV_VAR}=0)"
