@@ -60,7 +60,7 @@ RUN_OPTIONS: tuple[Option, ...] = (
     Option("quantize", "str", "quantisation, backend-specific (e.g. int8 for ctranslate2)", kwarg="quantize"),
     Option("threads", "int+", "CPU threads for the models", kwarg="threads", metavar="N"),
     Option("inter_threads", "int+", "ctranslate2: batches decoded in parallel, each with --threads threads "
-           "(default: 1)", kwarg="inter_threads", metavar="N"),
+           "(default: 2 on a CPU with 2+ cores, else 1)", kwarg="inter_threads", metavar="N"),
     Option("beams", "int+", "beam size for translation, and for summaries unless --summary-beams is given "
            "(default: 4)", kwarg="num_beams", metavar="N"),
     Option("max_new_tokens", "int+", "longest translation of one sentence, in tokens (default: 512)",

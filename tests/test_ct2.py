@@ -91,7 +91,13 @@ def test_describe_records_compute_type_and_threads(ct2_models: dict[str, Path]) 
     backend = load_backend(str(ct2_models["marian-int8"]), device="cpu", threads=1)
     info = backend.describe()
     assert info["backend"] == "ctranslate2" and info["device"] == "cpu"
-    assert info["compute_type"].startswith("int8") and info["intra_threads"] == 1 and info["inter_threads"] == 1
+    from beknopt.models.ct2 import available_cores
+
+    parallel = 2 if available_cores() >= 2 else 1  # two single-threaded decoders by default on a CPU
+    assert info["compute_type"].startswith("int8") and info["intra_threads"] == 1
+    assert info["inter_threads"] == parallel
+    assert load_backend(str(ct2_models["marian-int8"]), device="cpu").describe()["intra_threads"] == max(
+        1, available_cores() // parallel)
     assert info["architecture"] == "MarianMTModel"
 
 
@@ -165,3 +171,19 @@ def test_thread_settings_reach_ctranslate2_through_the_pipeline(ct2_models: dict
     info = pipe.describe()["translate"]
     assert (info["intra_threads"], info["inter_threads"]) == (1, 2)
     assert len(pipe("Een zin. Nog een zin.").translations) == 2
+
+
+def test_parallel_decoders_keep_every_output_in_its_place(ct2_models: dict[str, Path]) -> None:
+    """Two decoders get half the batch each and finish in any order; outputs must still line up with inputs."""
+    from beknopt.models import BatchSettings, GenerationSettings
+
+    texts = [f"{s} Zin {i}." for i in range(5) for s in SENTENCES]  # 15 inputs of three lengths
+    settings = GenerationSettings(num_beams=2, max_new_tokens=12)
+    batching = BatchSettings(batch_size=4)
+    model = str(ct2_models["marian-float32"])
+    serial = load_backend(model, device="cpu", dtype="float32", threads=1, inter_threads=1)
+    parallel = load_backend(model, device="cpu", dtype="float32", threads=1, inter_threads=2)
+    expected = [serial.generate([t], settings)[0] for t in texts]  # one at a time: no batching at all
+    assert serial.generate(texts, settings, batching) == expected
+    assert parallel.generate(texts, settings, batching) == expected
+    assert len(set(expected)) >= 2  # outputs differ by input length, and batches are planned by length
