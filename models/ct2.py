@@ -96,10 +96,10 @@ class CTranslate2Backend:
         """``model`` is a converted dir, or an HF dir/hub id that is converted into the cache on first use.
 
         ``inter_threads`` (batches decoded in parallel, sharing one copy of the weights) defaults to 2 on a CPU
-        with at least 2 cores and 1 on a GPU: two single-threaded decoders beat one decoder on two threads,
-        whose small per-step matrix products spend much of their time synchronising. ``threads`` (alias
-        ``intra_threads``) defaults to the cores available divided by ``inter_threads``; CTranslate2's own
-        default of 4 oversubscribes small machines.
+        with at least 2 cores and 1 on a GPU: on a 2-core CPU two single-threaded decoders were 1.3-1.5x faster
+        than one decoder on two threads (``benchmarks/RESULTS.md``), at some 170 MB more peak memory.
+        ``threads`` (alias ``intra_threads``) defaults to the cores available divided by ``inter_threads``;
+        CTranslate2's own default of 4 oversubscribes small machines.
         """
         ct2 = _ctranslate2()
         self.model_id = model

@@ -46,7 +46,7 @@ def beam_search_cache(model: Any) -> dict[str, Any]:
         _BEAM_CACHE_CLASS = BeamSearchCache
     config = model.config
     cache = _BEAM_CACHE_CLASS(DynamicCache(config=config), DynamicCache(config=config))
-    return {ALL_CACHE_NAMES[0]: cache}  # "cache" since transformers 5.x, "past_key_values" before
+    return {ALL_CACHE_NAMES[0]: cache}  # "cache" in current 5.x, "past_key_values" in 5.0
 
 
 class TransformersBackend:
