@@ -307,7 +307,6 @@ class BatchRunner:
         """``engine`` (e.g. the Ray engine) runs the model work instead of ``pipeline.process``; reading,
         resuming and writing stay here, so every engine produces the same files."""
         self.pipeline = pipeline
-        self.engine = engine
         self._process_batch = engine.process if engine is not None else pipeline.process
         self._batch_size = getattr(engine, "window", None) or pipeline.batch_size
         self.options = options

@@ -155,7 +155,7 @@ class Pipeline:
     def factory(self) -> Callable[[], Pipeline]:
         """A picklable way to rebuild this pipeline elsewhere (a Ray actor): the ``from_pretrained`` arguments
         when the stages are still the ones it made, else the pipeline itself (shipped whole, models included)."""
-        recipe = getattr(self, "recipe", None)
+        recipe = self.recipe
         if recipe is not None and [stage_name(s) for s in self.stages] == list(_DEFAULT_STAGES):
             return functools.partial(Pipeline.from_pretrained, **recipe)
         return functools.partial(_same, self)
@@ -228,7 +228,7 @@ class Pipeline:
 
             settings = ray or RaySettings()
             ray_engine = RayEngine(self.factory(), settings, batch_size=size)
-            process, size = ray_engine.process, settings.window
+            process, size = ray_engine.process, ray_engine.window
         try:
             yield from self._stream(articles, size, errors, process)
         finally:

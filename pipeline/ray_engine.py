@@ -78,6 +78,11 @@ class RayEngine:
         self.batch_size = batch_size
         self._started = False
 
+    @property
+    def window(self) -> int:
+        """Articles the batch runner hands over per ``process`` call: one Ray dataset, one actor start-up."""
+        return self.settings.window
+
     def start(self) -> None:
         if self._started:
             return

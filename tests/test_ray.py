@@ -96,3 +96,15 @@ def test_pipeline_factory_rebuilds_from_pretrained_or_ships_itself(tiny_pipeline
     assert rebuilt is not tiny_pipeline and rebuilt.fingerprint() == tiny_pipeline.fingerprint()
     custom = Pipeline(tiny_pipeline.stages[:2])
     assert custom.factory()() is custom
+
+
+def test_batch_runner_hands_the_ray_engine_a_whole_window(tiny_pipeline, tmp_path: Path) -> None:
+    """--ray-window sets how many articles go to the actors at once, not the pipeline's batch size."""
+    from beknopt.batch import BatchOptions, BatchRunner
+    from beknopt.ray_engine import RayEngine, RaySettings
+
+    engine = RayEngine(tiny_pipeline.factory(), RaySettings(window=37), batch_size=tiny_pipeline.batch_size)
+    assert engine.window == 37 != tiny_pipeline.batch_size
+    runner = BatchRunner(tiny_pipeline, BatchOptions(output=tmp_path / "out"), engine=engine)
+    assert runner._batch_size == 37
+    assert BatchRunner(tiny_pipeline, BatchOptions(output=tmp_path / "out2"))._batch_size == tiny_pipeline.batch_size
