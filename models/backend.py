@@ -27,6 +27,13 @@ def check_input_lengths(lengths: Sequence[int], max_input_tokens: int, model_id:
         )
 
 
+def encode(tokenizer: Any, texts: Sequence[str]) -> list[list[int]]:
+    """Token ids with special tokens, never truncated: how every backend counts its inputs and feeds them."""
+    if not texts:
+        return []
+    return tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+
+
 @dataclass(frozen=True)
 class GenerationSettings:
     """Decoding settings shared by every backend; ``None`` leaves the model's own default in place."""

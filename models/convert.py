@@ -26,7 +26,14 @@ from typing import Any
 
 from beknopt.cliutil import ArgumentParser, UsageError
 from beknopt.document import BeknoptError
-from beknopt.models.loading import ModelLoadError, ModelNotFoundError, is_ctranslate2_dir, not_found_message
+from beknopt.models.loading import (
+    ModelLoadError,
+    ModelNotFoundError,
+    first_line,
+    is_ctranslate2_dir,
+    model_source,
+    not_found_message,
+)
 
 QUANTIZATIONS = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16",
                  "float32")
@@ -68,21 +75,14 @@ def _converter_class() -> Any:
     return _Converter
 
 
-def _source(model: str) -> str:
-    local = Path(model).expanduser()
-    if local.is_dir():
-        return str(local.resolve())
-    if model.startswith((".", "/", "~")) or model.count("/") > 1:
-        raise ModelNotFoundError(f"model directory '{model}' does not exist")
-    return model
-
-
 def convert(model: str, output_dir: str | Path, *, quantization: str = "int8", force: bool = False) -> Path:
     """Convert ``model`` (hub id or local dir) into ``output_dir`` with weights stored as ``quantization``."""
     if quantization not in QUANTIZATIONS:
         raise ConversionError(f"unknown quantization '{quantization}': choose one of {', '.join(QUANTIZATIONS)}")
     _ctranslate2()
-    source = _source(model)
+    source = model_source(model)
+    if Path(source).is_dir():
+        source = str(Path(source).resolve())
     out = Path(output_dir)
     if out.exists() and any(out.iterdir()) and not force:
         raise ConversionError(f"output directory '{out}' exists and is not empty; pass --force to overwrite")
@@ -95,7 +95,7 @@ def convert(model: str, output_dir: str | Path, *, quantization: str = "int8", f
         config = AutoConfig.from_pretrained(source, trust_remote_code=False)
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
     except OSError as exc:
-        raise ModelNotFoundError(not_found_message(model, str(exc).strip().splitlines()[0])) from exc
+        raise ModelNotFoundError(not_found_message(model, first_line(exc))) from exc
     except ValueError as exc:
         raise ModelLoadError(f"model '{model}': unsupported or broken config: {exc}") from exc
     kind = type(config).__name__

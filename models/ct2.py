@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from beknopt.document import BeknoptError
-from beknopt.models.backend import BatchSettings, GenerationSettings, check_input_lengths, plan_batches
+from beknopt.models.backend import BatchSettings, GenerationSettings, check_input_lengths, encode, plan_batches
 from beknopt.models.convert import METADATA_FILE, _ctranslate2, cached_conversion
-from beknopt.models.loading import ModelNotFoundError, is_ctranslate2_dir
+from beknopt.models.loading import is_ctranslate2_dir, model_source
 
 COMPUTE_TYPES = ("auto", "default", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
                  "float16", "bfloat16", "float32")
@@ -105,14 +105,11 @@ class CTranslate2Backend:
         self.model_id = model
         self.device, self.device_index = resolve_device(device)
         self.compute_type_requested = resolve_compute_type(self.device, dtype, quantize, compute_type)
-        path = Path(model).expanduser()
-        if path.is_dir() and is_ctranslate2_dir(path):
-            self.model_dir = path
-        elif path.is_dir() or not (model.startswith((".", "/", "~")) or model.count("/") > 1):
-            weights = quantization or _storage_type(self.compute_type_requested)
-            self.model_dir = cached_conversion(model, weights)
+        source = Path(model_source(model))
+        if source.is_dir() and is_ctranslate2_dir(source):
+            self.model_dir = source
         else:
-            raise ModelNotFoundError(f"model directory '{model}' does not exist")
+            self.model_dir = cached_conversion(model, quantization or _storage_type(self.compute_type_requested))
         self.tokenizer = _load_tokenizer(self.model_dir)
         self.meta = _read_meta(self.model_dir, self.tokenizer)
         if inter_threads is None:
@@ -137,10 +134,7 @@ class CTranslate2Backend:
         self.forced_eos = bool(self.meta.get("forced_eos_token"))
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
-        return [len(ids) for ids in encoded]
+        return [len(ids) for ids in encode(self.tokenizer, texts)]
 
     def _options(self, kwargs: dict[str, Any], batching: BatchSettings) -> dict[str, Any]:
         """GenerationSettings keywords (``None`` = model default) as ``translate_batch`` options."""
@@ -172,7 +166,7 @@ class CTranslate2Backend:
         batching = batching or BatchSettings()
         if not texts:
             return []
-        ids = self.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+        ids = encode(self.tokenizer, texts)
         lengths = [len(x) for x in ids]
         check_input_lengths(lengths, self.max_input_tokens, self.model_id)
         outputs: list[str] = [""] * len(texts)

@@ -14,38 +14,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from transformers.cache_utils import DynamicCache, EncoderDecoderCache
+from transformers.generation.utils import ALL_CACHE_NAMES
+
 from beknopt.document import BeknoptError
 from beknopt.models.allocator import tune_malloc
-from beknopt.models.backend import BatchSettings, GenerationSettings, check_input_lengths, plan_batches
+from beknopt.models.backend import BatchSettings, GenerationSettings, check_input_lengths, encode, plan_batches
 from beknopt.models.loading import device_for, load_seq2seq, model_context, torch_dtype_for
 
-_BEAM_CACHE_CLASS: Any = None
 
-
-def beam_search_cache(model: Any) -> dict[str, Any]:
-    """``generate`` keyword arguments that give beam search a cache which leaves cross-attention alone.
+class BeamSearchCache(EncoderDecoderCache):
+    """An encoder-decoder cache whose beam-search reorder leaves the cross-attention part alone.
 
     Every decoding step, beam search reorders the whole cache so each surviving beam carries its parent's keys
     and values. The cross-attention part is computed from the encoder output, which is the same for all beams
     of one input, and beams never move between inputs: reordering it copies (batch x beams x source length x
     d_model x layers x 2) floats per step and changes nothing. transformers does it anyway; this cache skips it,
-    so the output is token for token the same. Empty for a model without an encoder-decoder cache.
+    so the output is token for token the same.
     """
-    global _BEAM_CACHE_CLASS
+
+    def reorder_cache(self, beam_idx: Any) -> None:
+        self.self_attention_cache.reorder_cache(beam_idx)
+
+
+def beam_search_cache(model: Any) -> dict[str, Any]:
+    """``generate`` keyword arguments with a fresh :class:`BeamSearchCache`; empty for a decoder-only model."""
     if not getattr(model.config, "is_encoder_decoder", False):
         return {}
-    from transformers.cache_utils import DynamicCache, EncoderDecoderCache
-    from transformers.generation.utils import ALL_CACHE_NAMES
-
-    if _BEAM_CACHE_CLASS is None:
-
-        class BeamSearchCache(EncoderDecoderCache):
-            def reorder_cache(self, beam_idx: Any) -> None:
-                self.self_attention_cache.reorder_cache(beam_idx)
-
-        _BEAM_CACHE_CLASS = BeamSearchCache
     config = model.config
-    cache = _BEAM_CACHE_CLASS(DynamicCache(config=config), DynamicCache(config=config))
+    cache = BeamSearchCache(DynamicCache(config=config), DynamicCache(config=config))
     return {ALL_CACHE_NAMES[0]: cache}  # "cache" in current 5.x, "past_key_values" in 5.0
 
 
@@ -87,13 +84,8 @@ class TransformersBackend:
         generation_config.max_length = None
         generation_config.min_length = None
 
-    def _encode(self, texts: Sequence[str]) -> list[list[int]]:
-        if not texts:
-            return []
-        return self.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
-
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return [len(ids) for ids in self._encode(texts)]
+        return [len(ids) for ids in encode(self.tokenizer, texts)]
 
     def generate(
         self, texts: Sequence[str], settings: GenerationSettings, batching: BatchSettings | None = None
@@ -101,7 +93,7 @@ class TransformersBackend:
         import torch
 
         batching = batching or BatchSettings()
-        ids = self._encode(texts)  # tokenised once; each batch is padded from these ids
+        ids = encode(self.tokenizer, texts)  # tokenised once; each batch is padded from these ids
         lengths = [len(x) for x in ids]
         check_input_lengths(lengths, self.max_input_tokens, self.model_id)
         outputs: list[str] = [""] * len(texts)

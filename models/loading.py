@@ -44,6 +44,17 @@ def is_ctranslate2_dir(path: str | Path) -> bool:
     )
 
 
+def model_source(name: str) -> str:
+    """The local directory ``name`` names, or ``name`` as a hub id; a path-like name that is no directory is
+    an error here, rather than a confusing hub lookup of "./models/x"."""
+    local = Path(name).expanduser()
+    if local.is_dir():
+        return str(local)
+    if name.startswith((".", "/", "~")) or name.count("/") > 1:
+        raise ModelNotFoundError(f"model directory '{name}' does not exist")
+    return name
+
+
 def device_for(device: str = "auto") -> str:
     """Resolve ``auto`` to cuda, then mps, then cpu; reject devices this machine does not have."""
     import torch
@@ -81,17 +92,14 @@ def load_seq2seq(name: str, *, device: str, dtype: Any) -> tuple[Any, Any]:
     """Load tokenizer and seq2seq model from a local dir or hub id, with errors that name the model."""
     from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
 
-    local = Path(name).expanduser()
-    source = str(local) if local.is_dir() else name
-    if not local.is_dir() and (name.startswith((".", "/", "~")) or name.count("/") > 1):
-        raise ModelNotFoundError(f"model directory '{name}' does not exist")
+    source = model_source(name)
     kwargs: dict[str, Any] = {"trust_remote_code": False}
     try:
         config = AutoConfig.from_pretrained(source, **kwargs)
     except OSError as exc:
-        raise ModelNotFoundError(not_found_message(name, _first_line(exc))) from exc
+        raise ModelNotFoundError(not_found_message(name, first_line(exc))) from exc
     except ValueError as exc:
-        raise ModelLoadError(f"model '{name}': unsupported or broken config: {_first_line(exc)}") from exc
+        raise ModelLoadError(f"model '{name}': unsupported or broken config: {first_line(exc)}") from exc
     if not getattr(config, "is_encoder_decoder", False):
         raise ModelLoadError(
             f"model '{name}' is a {type(config).__name__} model, not a sequence-to-sequence (encoder-decoder) "
@@ -101,7 +109,7 @@ def load_seq2seq(name: str, *, device: str, dtype: Any) -> tuple[Any, Any]:
         tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
         model = AutoModelForSeq2SeqLM.from_pretrained(source, dtype=dtype, **kwargs)
     except OSError as exc:
-        raise ModelNotFoundError(not_found_message(name, _first_line(exc))) from exc
+        raise ModelNotFoundError(not_found_message(name, first_line(exc))) from exc
     model.to(device)
     model.eval()
     return tokenizer, model
@@ -117,6 +125,6 @@ def model_context(config: Any, tokenizer: Any) -> int:
     return min(values) if values else 512
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
