@@ -51,7 +51,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import ftfy
-import trafilatura
 from ftfy.chardata import CONTROL_CHARS
 from lxml import etree
 
@@ -254,6 +253,8 @@ def _html_paragraphs(body: etree._Element) -> list[str]:
 
 def _extract_html(html: str, name: str) -> tuple[list[str], dict[str, str]]:
     """Article paragraphs and metadata from an HTML page via trafilatura."""
+    import trafilatura  # imported here: it costs some 40 MB of memory that plain-text and JSON runs never need
+
     if not re.search(r"<(?:html|body)[\s>]", html, re.I):
         html = f"<html><body>{html}</body></html>"  # trafilatura is more reliable on whole documents
     try:

@@ -602,3 +602,17 @@ def test_nothing_left_after_cleaning() -> None:
     assert str(excinfo.value) == (
         "rommel.txt: no text left after cleaning (3 paragraphs removed as boilerplate, 0 as duplicates)"
     )
+
+
+def test_plain_text_cleaning_leaves_the_html_extractor_unloaded() -> None:
+    """trafilatura and what it pulls in cost ~40 MB of memory per process; only HTML needs them."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from beknopt import Pipeline; from beknopt.cleaning import clean; "
+            "clean('Een zin.\\n\\nNog een zin.'); clean('Een zin.', format='text'); "
+            "print('trafilatura' in sys.modules); "
+            "print(clean('<p>Een zin in een lange alinea.</p>', format='html').paragraphs); "
+            "print('trafilatura' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.splitlines() == ["False", "['Een zin in een lange alinea.']", "True"]

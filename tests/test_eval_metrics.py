@@ -161,3 +161,18 @@ def test_bertscore_without_package_is_a_clear_error() -> None:
         bertscore(["a"], ["a"], "roberta-large", None, n_bootstrap=0, seed=1)
     with pytest.raises(MissingDependencyError):
         evaluate(["a"], ["a"], n_bootstrap=0, bertscore_model="roberta-large")
+
+
+def test_eval_package_loads_its_names_lazily() -> None:
+    """Reading the bundled data imports ``beknopt.eval``; that must not need the metric libraries."""
+    code = ("import sys; from importlib.resources import files; "
+            "files('beknopt.eval').joinpath('data').is_dir(); "
+            "print('rouge_score' in sys.modules, 'sacrebleu' in sys.modules); "
+            "import beknopt.eval as ev; ev.evaluate; "
+            "print('rouge_score' in sys.modules, sorted(ev.__all__) == ev.__all__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split() == ["False", "False", "True", "True"]
+    import beknopt.eval as ev
+
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        ev.nothing_here  # noqa: B018
