@@ -9,8 +9,14 @@ vocabulary (34 MB for 32 sentences x 4 beams on opus-mt-nl-en) and the copies th
 be reused step after step, which is what jemalloc or tcmalloc (PyTorch's CPU tuning guide) achieve by being
 preloaded. The cost: the process keeps its peak heap instead of returning it to the OS until it exits.
 
-This changes the whole process, so it is applied once, only on Linux with glibc, only for CPU inference, and
-``BEKNOPT_MALLOC_TUNING=0`` (or ``malloc_tuning=False`` on the transformers backend) leaves the allocator alone.
+CTranslate2 has the opposite problem. Each of its decoder threads frees its buffers into its own malloc arena,
+and glibc creates up to 8 arenas per core, each keeping the memory it once held: on a 2-core machine the
+benchmark's CTranslate2 run with two decoders peaked at 1.65 GB with glibc's defaults and at 1.15-1.2 GB with
+the arenas capped at two. :func:`limit_arenas` caps them at one per decoder; the measured cost in speed was
+within run-to-run noise (``benchmarks/RESULTS.md``).
+
+Both change the whole process, so each is applied once, only on Linux with glibc, only for CPU inference, and
+``BEKNOPT_MALLOC_TUNING=0`` (or ``malloc_tuning=False`` on either backend) leaves the allocator alone.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ ENV_VAR = "BEKNOPT_MALLOC_TUNING"
 _M_TRIM_THRESHOLD = -1
 _M_TOP_PAD = -2
 _M_MMAP_MAX = -4
+_M_ARENA_MAX = -8
 _TOP_PAD = 64 << 20  # grow the heap in 64 MB steps rather than one page-rounded block at a time
 _TRIM_THRESHOLD = 1 << 30  # keep up to 1 GB of free heap top instead of returning it after every step
 
@@ -46,12 +53,36 @@ def tune_malloc() -> str:
         return _state["status"]
 
 
+def limit_arenas(count: int) -> str:
+    """Cap glibc's malloc arenas for the process at ``count`` and say what happened: ``"arenas capped at N"``,
+    ``"off (...)"`` or ``"unsupported (...)"``.
+
+    glibc fixes the cap the first time a thread needs a new arena after it is set, so the first call wins; call
+    it before the threads that should share arenas start.
+    """
+    if count < 1:
+        raise ValueError(f"arena count must be at least 1, got {count}")
+    with _lock:
+        if "arenas" not in _state:
+            mallopt = _mallopt()
+            if isinstance(mallopt, str):
+                _state["arenas"] = mallopt
+            elif mallopt(_M_ARENA_MAX, count) != 1:
+                _state["arenas"] = "unsupported (mallopt refused M_ARENA_MAX)"
+            else:
+                _state["arenas"] = f"arenas capped at {count}"
+        return _state["arenas"]
+
+
 def malloc_status() -> str:
-    """What :func:`tune_malloc` did in this process, or what it will do when a CPU model loads."""
-    if "status" in _state:
-        return _state["status"]
+    """What :func:`tune_malloc` and :func:`limit_arenas` did in this process, or what loading a CPU model does."""
+    done = [_state[key] for key in ("status", "arenas") if key in _state]
+    if done:
+        return "; ".join(dict.fromkeys(done))  # "off (...)" once, not twice
     mallopt = _mallopt()
-    return mallopt if isinstance(mallopt, str) else f"tuned when a CPU model loads ({ENV_VAR}=0 turns it off)"
+    return mallopt if isinstance(mallopt, str) else (
+        f"tuned when a CPU model loads: heap kept (transformers), arenas capped (ctranslate2); {ENV_VAR}=0 turns "
+        "it off")
 
 
 def _mallopt() -> Callable[[int, int], int] | str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from beknopt.document import BeknoptError
+from beknopt.models.allocator import limit_arenas
 from beknopt.models.backend import BatchSettings, GenerationSettings, check_input_lengths, encode, plan_batches
 from beknopt.models.convert import METADATA_FILE, _ctranslate2, cached_conversion
 from beknopt.models.loading import is_ctranslate2_dir, model_source
@@ -92,14 +93,17 @@ class CTranslate2Backend:
         intra_threads: int | None = None,
         inter_threads: int | None = None,
         quantization: str | None = None,
+        malloc_tuning: bool = True,
     ) -> None:
         """``model`` is a converted dir, or an HF dir/hub id that is converted into the cache on first use.
 
         ``inter_threads`` (batches decoded in parallel, sharing one copy of the weights) defaults to 2 on a CPU
         with at least 2 cores and 1 on a GPU: on a 2-core CPU two single-threaded decoders were 1.3-1.5x faster
-        than one decoder on two threads (``benchmarks/RESULTS.md``), at some 170 MB more peak memory.
+        than one decoder on two threads (``benchmarks/RESULTS.md``).
         ``threads`` (alias ``intra_threads``) defaults to the cores available divided by ``inter_threads``;
-        CTranslate2's own default of 4 oversubscribes small machines.
+        CTranslate2's own default of 4 oversubscribes small machines. On CPU, ``malloc_tuning`` caps glibc's malloc
+        arenas at one per decoder (``beknopt.models.allocator.limit_arenas``): the benchmark's peak memory was
+        1.15-1.2 GB with the cap and 1.65 GB without.
         """
         ct2 = _ctranslate2()
         self.model_id = model
@@ -118,6 +122,9 @@ class CTranslate2Backend:
             raise BeknoptError(f"inter_threads must be at least 1, got {inter_threads}")
         self.inter_threads = inter_threads
         self.intra_threads = intra_threads or threads or max(1, available_cores() // inter_threads)
+        # Before the Translator starts its threads: glibc fixes the arena cap when a thread first needs an arena.
+        self.malloc = (limit_arenas(max(2, self.inter_threads)) if malloc_tuning and self.device == "cpu"
+                       else "untouched")
         self.translator = ct2.Translator(
             str(self.model_dir), device=self.device, device_index=self.device_index,
             compute_type=self.compute_type_requested, intra_threads=self.intra_threads,

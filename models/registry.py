@@ -80,5 +80,5 @@ def _ctranslate2(model: str, **options: Any) -> Seq2SeqBackend:
     from beknopt.models.ct2 import CTranslate2Backend
 
     allowed = {"device", "dtype", "quantize", "compute_type", "threads", "intra_threads", "inter_threads",
-               "quantization"}
+               "quantization", "malloc_tuning"}
     return CTranslate2Backend(model, **{k: v for k, v in options.items() if k in allowed})

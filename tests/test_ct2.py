@@ -187,3 +187,18 @@ def test_parallel_decoders_keep_every_output_in_its_place(ct2_models: dict[str, 
     assert serial.generate(texts, settings, batching) == expected
     assert parallel.generate(texts, settings, batching) == expected
     assert len(set(expected)) >= 2  # outputs differ by input length, and batches are planned by length
+
+
+def test_cpu_backend_caps_malloc_arenas_unless_told_not_to(ct2_models: dict[str, Path]) -> None:
+    """The cap is process-wide and the first backend to load sets it, so only its form is checked here; the
+    subprocess probe in test_hf_speed.py checks that it holds threads to that many arenas."""
+    import os
+    import platform
+
+    model = str(ct2_models["marian-int8"])
+    assert load_backend(model, device="cpu", malloc_tuning=False).malloc == "untouched"
+    capped = load_backend(model, device="cpu").malloc
+    if platform.libc_ver()[0] == "glibc" and os.environ.get("BEKNOPT_MALLOC_TUNING", "") != "0":
+        assert capped.startswith("arenas capped at ")
+    else:
+        assert capped.startswith(("off", "unsupported"))

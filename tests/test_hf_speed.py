@@ -162,3 +162,71 @@ def test_backend_tunes_malloc_on_cpu_unless_told_not_to(tiny_models) -> None:
         assert tuned == "tuned"
     else:
         assert tuned.startswith(("off", "unsupported"))
+
+
+ARENA_PROBE = """
+import ctypes, sys, threading
+from beknopt.models.allocator import limit_arenas, malloc_status
+
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+status = limit_arenas(int(sys.argv[1])) if sys.argv[1] != "leave" else "not asked"
+# Eight threads alive at once, each allocating: glibc gives each its own arena unless capped (8 per core).
+gate = threading.Barrier(8)
+def work():
+    libc.malloc(4096)
+    gate.wait()
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(status, malloc_status(), sep="|")
+sys.stdout.flush()
+libc.malloc_stats()  # one "Arena N:" block per arena, on stderr
+"""
+
+
+def _arena_probe(arg: str, **env: str) -> tuple[list[str], int]:
+    run_env = {k: v for k, v in os.environ.items() if k not in {"BEKNOPT_MALLOC_TUNING", "MALLOC_ARENA_MAX"}} | env
+    out = subprocess.run([sys.executable, "-c", ARENA_PROBE, arg], env=run_env, capture_output=True, text=True,
+                         check=True, timeout=60)
+    return out.stdout.strip().split("|"), out.stderr.count("Arena ")
+
+
+@needs_glibc
+def test_arena_cap_keeps_decoder_threads_to_that_many_arenas() -> None:
+    (status, overall), arenas = _arena_probe("2")
+    assert (status, overall, arenas) == ("arenas capped at 2", "arenas capped at 2", 2)
+    (status, _), arenas = _arena_probe("leave")
+    assert status == "not asked" and arenas > 2  # what the cap prevents: more arenas, each keeping its memory
+    (status, overall), arenas = _arena_probe("2", BEKNOPT_MALLOC_TUNING="0")
+    assert (status, overall) == ("off (BEKNOPT_MALLOC_TUNING=0)",) * 2 and arenas > 2
+
+
+def test_arena_cap_refuses_zero() -> None:
+    from beknopt.models.allocator import limit_arenas
+
+    with pytest.raises(ValueError, match="at least 1"):
+        limit_arenas(0)
+
+
+# ------------------------------------------------------------------------------------------------ GPU attention
+
+
+def test_attention_kernels_leave_out_cudnn_on_a_gpu_only() -> None:
+    """cuDNN attention plans every new shape, and decoding makes a new shape each step; the others need no plan."""
+    import torch
+
+    from beknopt.models.hf import attention_kernels
+
+    cuda = torch.backends.cuda
+    before = (cuda.cudnn_sdp_enabled(), cuda.flash_sdp_enabled(), cuda.mem_efficient_sdp_enabled())
+    with attention_kernels("cuda:0"):
+        assert (cuda.cudnn_sdp_enabled(), cuda.flash_sdp_enabled(), cuda.mem_efficient_sdp_enabled()) == (
+            False, True, True)
+        assert cuda.math_sdp_enabled()
+    assert (cuda.cudnn_sdp_enabled(), cuda.flash_sdp_enabled(), cuda.mem_efficient_sdp_enabled()) == before
+    with attention_kernels("cpu"):
+        assert (cuda.cudnn_sdp_enabled(), cuda.flash_sdp_enabled(), cuda.mem_efficient_sdp_enabled()) == before
