@@ -26,6 +26,7 @@ def summarise(report: dict[str, Any]) -> dict[str, dict[str, float]]:
             "sentences_per_s": work["sentences"] / seconds,
             "tokens_per_s": work["generated_tokens"] / seconds,
             "peak_rss_mb": max(r["process_peak_rss_mb"] for r in runs),
+            "peak_gpu_mb": max((r.get("peak_gpu_mb") or 0.0) for r in runs),
             "pre_share": sum(r["io_s"] + r["pre_s"] for r in runs) / sum(r["seconds"] for r in runs),
             "chunks": runs[0]["chunks"],
         }
@@ -35,17 +36,21 @@ def summarise(report: dict[str, Any]) -> dict[str, dict[str, float]]:
 def to_markdown(report: dict[str, Any]) -> str:
     rows = summarise(report)
     base = rows.get("a")
+    gpu = report.get("machine", {}).get("device") == "cuda"
+    names = NAMES if not gpu else {k: f"({k}) {v}" for k, v in report["systems"].items()}
     lines = ["| system | s / run | articles/min | sentences/s | generated tokens/s | peak RSS (own process) "
-             "| × (a) articles/min | × (a) sentences/s | × (a) tokens/s |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             + ("| peak GPU memory (own process) " if gpu else "")
+             + "| × (a) articles/min | × (a) sentences/s | × (a) tokens/s |",
+             "|---|---:|---:|---:|---:|---:|" + ("---:|" if gpu else "") + "---:|---:|---:|"]
     def ratio(r: dict[str, float], k: str) -> str:
         return f"{r[k] / base[k]:.2f}×" if base else "–"
 
     for key, r in rows.items():
-        rss = f"{r['peak_rss_mb']:,.0f} MB"
-        lines.append(f"| {NAMES[key]} | {r['seconds']:.1f} | {r['articles_per_min']:.2f} | "
+        rss = f"{r['peak_rss_mb']:,.0f} MB" + (f" | {r['peak_gpu_mb']:,.0f} MB" if gpu else "")
+        lines.append(f"| {names[key]} | {r['seconds']:.1f} | {r['articles_per_min']:.2f} | "
                      f"{r['sentences_per_s']:.2f} | {r['tokens_per_s']:.1f} | {rss} | {ratio(r, 'articles_per_min')} | "
                      f"{ratio(r, 'sentences_per_s')} | {ratio(r, 'tokens_per_s')} |")
+    lines += [f"\nsystem ({key}) failed: {error}" for key, error in report.get("errors", {}).items()]
     return "\n".join(lines)
 
 
