@@ -26,7 +26,7 @@ def summarise(report: dict[str, Any]) -> dict[str, dict[str, float]]:
             "sentences_per_s": work["sentences"] / seconds,
             "tokens_per_s": work["generated_tokens"] / seconds,
             "peak_rss_mb": max(r["process_peak_rss_mb"] for r in runs),
-            "peak_gpu_mb": max((r.get("peak_gpu_mb") or 0.0) for r in runs),
+            "peak_gpu_mb": max((r["peak_gpu_mb"] for r in runs if r.get("peak_gpu_mb") is not None), default=None),
             "pre_share": sum(r["io_s"] + r["pre_s"] for r in runs) / sum(r["seconds"] for r in runs),
             "chunks": runs[0]["chunks"],
         }
@@ -46,7 +46,8 @@ def to_markdown(report: dict[str, Any]) -> str:
         return f"{r[k] / base[k]:.2f}×" if base else "–"
 
     for key, r in rows.items():
-        rss = f"{r['peak_rss_mb']:,.0f} MB" + (f" | {r['peak_gpu_mb']:,.0f} MB" if gpu else "")
+        gpu_mb = "–" if r["peak_gpu_mb"] is None else f"{r['peak_gpu_mb']:,.0f} MB"  # None: no NVML (nvidia-ml-py)
+        rss = f"{r['peak_rss_mb']:,.0f} MB" + (f" | {gpu_mb}" if gpu else "")
         lines.append(f"| {names[key]} | {r['seconds']:.1f} | {r['articles_per_min']:.2f} | "
                      f"{r['sentences_per_s']:.2f} | {r['tokens_per_s']:.1f} | {rss} | {ratio(r, 'articles_per_min')} | "
                      f"{ratio(r, 'sentences_per_s')} | {ratio(r, 'tokens_per_s')} |")
