@@ -4,9 +4,10 @@ transformers 5 has no ``translation``/``summarization`` pipelines any more, so t
 tokenize a length-sorted batch with padding (never truncation), generate under ``torch.inference_mode`` and
 decode, then put the outputs back in input order.
 
-Two things make it faster than calling ``model.generate`` on its own, with the same tokens out: on CPU the
-allocator keeps the pages of the large per-step tensors (``beknopt.models.allocator``), and beam search gets a
-cache that does not copy the cross-attention keys and values every step (:func:`beam_search_cache`).
+Three things make it faster than calling ``model.generate`` on its own, with the same tokens out: on CPU the
+allocator keeps the pages of the large per-step tensors (``beknopt.models.allocator``), beam search gets a
+cache that does not copy the cross-attention keys and values every step (:func:`beam_search_cache`), and on a
+GPU attention avoids cuDNN's per-shape planning (:func:`attention_kernels`).
 """
 
 from __future__ import annotations

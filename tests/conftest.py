@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from importlib.resources import files
 from pathlib import Path
 
@@ -25,6 +27,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_ARTICLE = DATA / "articles" / "2020-09-vs-troepen-irak.txt"
+
+
+def fresh_python(code: str, *args: str, env: dict[str, str] | None = None,
+                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a new interpreter, for what is process-wide (which modules loaded, malloc settings)."""
+    return subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, check=True,
+                          timeout=timeout)
 
 
 def flores_documents() -> list[dict]:

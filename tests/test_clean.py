@@ -6,6 +6,7 @@ import codecs
 from pathlib import Path
 
 import pytest
+from conftest import fresh_python
 
 from beknopt.cleaning import DEFAULT_BOILERPLATE, Cleaned, clean, decode_bytes, normalise_punctuation
 from beknopt.document import BeknoptError, InputError
@@ -606,13 +607,9 @@ def test_nothing_left_after_cleaning() -> None:
 
 def test_plain_text_cleaning_leaves_the_html_extractor_unloaded() -> None:
     """trafilatura and what it pulls in cost ~40 MB of memory per process; only HTML needs them."""
-    import subprocess
-    import sys
-
     code = ("import sys; from beknopt import Pipeline; from beknopt.cleaning import clean; "
             "clean('Een zin.\\n\\nNog een zin.'); clean('Een zin.', format='text'); "
             "print('trafilatura' in sys.modules); "
             "print(clean('<p>Een zin in een lange alinea.</p>', format='html').paragraphs); "
             "print('trafilatura' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
-    assert out.stdout.splitlines() == ["False", "['Een zin in een lange alinea.']", "True"]
+    assert fresh_python(code).stdout.splitlines() == ["False", "['Een zin in een lange alinea.']", "True"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import fresh_python
 from rouge_score import rouge_scorer
 from sacrebleu.metrics import BLEU, CHRF, TER
 
@@ -170,8 +171,7 @@ def test_eval_package_loads_its_names_lazily() -> None:
             "print('rouge_score' in sys.modules, 'sacrebleu' in sys.modules); "
             "import beknopt.eval as ev; ev.evaluate; "
             "print('rouge_score' in sys.modules, sorted(ev.__all__) == ev.__all__)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
-    assert out.stdout.split() == ["False", "False", "True", "True"]
+    assert fresh_python(code).stdout.split() == ["False", "False", "True", "True"]
     import beknopt.eval as ev
 
     with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):

@@ -9,10 +9,9 @@ from __future__ import annotations
 import ctypes
 import os
 import platform
-import subprocess
-import sys
 
 import pytest
+from conftest import fresh_python
 
 DUTCH = ["Het kabinet besloot woensdag om de belasting op energie te verlagen.", "Hallo.",
          "De burgemeester van Utrecht opende gisteren een nieuwe brug over de rivier."]
@@ -135,9 +134,7 @@ print(before.split(" ")[0], status, again, "mmapped" if mmapped >= 48 << 20 else
 
 def _probe(mode: str, **env: str) -> list[str]:
     run_env = {k: v for k, v in os.environ.items() if k != "BEKNOPT_MALLOC_TUNING"} | env
-    out = subprocess.run([sys.executable, "-c", PROBE, mode], env=run_env, capture_output=True, text=True,
-                         check=True, timeout=60)
-    return out.stdout.strip().split("|")
+    return fresh_python(PROBE, mode, env=run_env, timeout=60).stdout.strip().split("|")
 
 
 @needs_glibc
@@ -190,8 +187,7 @@ libc.malloc_stats()  # one "Arena N:" block per arena, on stderr
 
 def _arena_probe(arg: str, **env: str) -> tuple[list[str], int]:
     run_env = {k: v for k, v in os.environ.items() if k not in {"BEKNOPT_MALLOC_TUNING", "MALLOC_ARENA_MAX"}} | env
-    out = subprocess.run([sys.executable, "-c", ARENA_PROBE, arg], env=run_env, capture_output=True, text=True,
-                         check=True, timeout=60)
+    out = fresh_python(ARENA_PROBE, arg, env=run_env, timeout=60)
     return out.stdout.strip().split("|"), out.stderr.count("Arena ")
 
 
