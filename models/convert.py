@@ -29,6 +29,7 @@ from beknopt.document import BeknoptError
 from beknopt.models.loading import (
     ModelLoadError,
     ModelNotFoundError,
+    check_model_dir,
     first_line,
     is_ctranslate2_dir,
     model_source,
@@ -88,6 +89,8 @@ def convert(model: str, output_dir: str | Path, *, quantization: str = "int8", f
         raise ConversionError(f"output directory '{out}' exists and is not empty; pass --force to overwrite")
     if Path(source).is_dir() and is_ctranslate2_dir(source):
         raise ConversionError(f"'{model}' is already a CTranslate2 model; load it directly")
+    if Path(source).is_dir():
+        check_model_dir(model, Path(source))  # one clear line for a damaged or pickle-only folder
 
     from transformers import AutoConfig, AutoTokenizer, GenerationConfig
 
@@ -112,9 +115,15 @@ def convert(model: str, output_dir: str | Path, *, quantization: str = "int8", f
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    from safetensors import SafetensorError
+
+    from beknopt.models.loading import weights_error
+
     try:
         try:
             _converter_class()(source).convert(str(tmp), quantization=quantization, force=True)
+        except SafetensorError as exc:
+            raise weights_error(model, exc, local=Path(source).is_dir()) from exc
         except (ValueError, KeyError, AttributeError, NotImplementedError, RuntimeError) as exc:
             raise ConversionError(f"CTranslate2 could not convert '{model}' ({kind}): {exc}") from exc
         tokenizer.save_pretrained(tmp)
@@ -188,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``beknopt convert MODEL OUTDIR``: 0 on success, 1 when conversion fails, 2 for usage errors."""
+    """``beknopt convert MODEL OUTDIR``: 0 on success, 1 when conversion fails, 2 for usage errors and a model
+    that is missing or broken (as ``beknopt run``)."""
     try:
         args = build_parser().parse_args(list(argv) if argv is not None else None)
     except UsageError as exc:
@@ -196,6 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         out = convert(args.model, args.outdir, quantization=args.quantization, force=args.force)
+    except (ModelNotFoundError, ModelLoadError) as exc:
+        print(f"beknopt convert: error: {exc}", file=sys.stderr)
+        return 2
     except BeknoptError as exc:
         print(f"beknopt convert: error: {exc}", file=sys.stderr)
         return 1

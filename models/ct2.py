@@ -11,15 +11,28 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from safetensors import SafetensorError
 
 from beknopt.document import BeknoptError
 from beknopt.models.allocator import limit_arenas
 from beknopt.models.backend import BatchSettings, GenerationSettings, check_input_lengths, encode, plan_batches
 from beknopt.models.convert import METADATA_FILE, _ctranslate2, cached_conversion
-from beknopt.models.loading import is_ctranslate2_dir, model_source
+from beknopt.models.loading import (
+    ModelLoadError,
+    check_json_files,
+    check_model_dir,
+    first_line,
+    has_tokenizer_files,
+    is_ctranslate2_dir,
+    model_source,
+    one_line,
+    weights_error,
+)
 
 COMPUTE_TYPES = ("auto", "default", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
                  "float16", "bfloat16", "float32")
@@ -113,7 +126,13 @@ class CTranslate2Backend:
         if source.is_dir() and is_ctranslate2_dir(source):
             self.model_dir = source
         else:
-            self.model_dir = cached_conversion(model, quantization or _storage_type(self.compute_type_requested))
+            if source.is_dir():  # the same safetensors-only, file-by-file checks as the transformers backend
+                check_model_dir(model, source)
+            try:
+                self.model_dir = cached_conversion(model, quantization or _storage_type(self.compute_type_requested))
+            except (SafetensorError, pickle.UnpicklingError) as exc:  # a hub snapshot's weights
+                raise weights_error(model, exc, local=source.is_dir()) from exc
+        check_converted_dir(model, self.model_dir)
         self.tokenizer = _load_tokenizer(self.model_dir)
         self.meta = _read_meta(self.model_dir, self.tokenizer)
         if inter_threads is None:
@@ -125,11 +144,17 @@ class CTranslate2Backend:
         # Before the Translator starts its threads: glibc fixes the arena cap when a thread first needs an arena.
         self.malloc = (limit_arenas(max(2, self.inter_threads)) if malloc_tuning and self.device == "cpu"
                        else "untouched")
-        self.translator = ct2.Translator(
-            str(self.model_dir), device=self.device, device_index=self.device_index,
-            compute_type=self.compute_type_requested, intra_threads=self.intra_threads,
-            inter_threads=self.inter_threads,
-        )
+        try:
+            self.translator = ct2.Translator(
+                str(self.model_dir), device=self.device, device_index=self.device_index,
+                compute_type=self.compute_type_requested, intra_threads=self.intra_threads,
+                inter_threads=self.inter_threads,
+            )
+        except RuntimeError as exc:  # CTranslate2 reports a truncated or foreign model.bin as RuntimeError
+            raise ModelLoadError(
+                f"model '{model}': CTranslate2 could not load {self.model_dir / 'model.bin'} ({one_line(str(exc))}); "
+                "if the file is damaged or truncated, convert the model again with `beknopt convert`"
+            ) from exc
         self.compute_type = getattr(self.translator, "compute_type", self.compute_type_requested)
         self.max_input_tokens = int(self.meta.get("max_input_tokens") or _tokenizer_limit(self.tokenizer))
         self.defaults: dict[str, Any] = dict(self.meta.get("generation", {}))
@@ -227,16 +252,26 @@ def _read_meta(model_dir: Path, tokenizer: Any) -> dict[str, Any]:
     return {"forced_bos_token": bos if bart_like else None, "forced_eos_token": config.get("eos_token")}
 
 
+def check_converted_dir(name: str, model_dir: Path) -> None:
+    """A converted directory's JSON files must parse and its ``model.bin`` must not be empty: CTranslate2's own
+    errors for these name neither the model nor the file."""
+    check_json_files(name, model_dir)
+    weights = model_dir / "model.bin"
+    if weights.stat().st_size == 0:
+        raise ModelLoadError(f"model '{name}': {weights} is empty; convert the model again with `beknopt convert`")
+
+
 def _load_tokenizer(model_dir: Path) -> Any:
     from transformers import AutoTokenizer
 
+    hint = (f"no Hugging Face tokenizer in '{model_dir}': convert with `beknopt convert` (which saves it), or "
+            "copy the original model's tokenizer files into that directory")
+    if not has_tokenizer_files(model_dir):  # else transformers 5 quietly builds an empty tokenizer
+        raise ModelLoadError(hint)
     try:
         return AutoTokenizer.from_pretrained(str(model_dir), trust_remote_code=False)
-    except (OSError, ValueError) as exc:
-        raise BeknoptError(
-            f"no Hugging Face tokenizer in '{model_dir}': convert with `beknopt convert` (which saves it), or "
-            f"copy the original model's tokenizer files into that directory ({exc})"
-        ) from exc
+    except (OSError, ValueError, RuntimeError, TypeError) as exc:
+        raise ModelLoadError(f"{hint} ({first_line(exc)})") from exc
 
 
 def _tokenizer_limit(tokenizer: Any) -> int:

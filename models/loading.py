@@ -1,12 +1,20 @@
 """Find and load models: a hub id (cached, ``HF_HUB_OFFLINE`` respected) or a local directory.
 
-Loading never runs remote code and prefers safetensors. A model that cannot be found raises one error that
-names it and says how to fetch it ahead of time, instead of a deep ``OSError`` from the hub client.
+Loading never runs remote code and never unpickles arbitrary objects. A local model directory is loaded from
+safetensors only: a folder whose weights are only ``pytorch_model.bin`` (a pickle, which can run code when
+read) is refused with the one-line recipe to convert it. A hub id may still fall back to ``pytorch_model.bin``
+when its repository has no safetensors, and then only through torch's weights-only loader, which refuses a
+pickle holding anything but tensors. Broken files (a truncated ``model.safetensors``, a ``config.json`` that
+is not JSON, a missing shard or tokenizer) are checked before transformers reads them and raise
+:class:`ModelLoadError` with one line naming the model and the file, instead of a deep traceback; a model that
+cannot be found raises :class:`ModelNotFoundError`, which says how to fetch it ahead of time.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +26,15 @@ class ModelNotFoundError(BeknoptError):
 
 
 class ModelLoadError(BeknoptError):
-    """The model was found but could not be loaded (unsupported architecture, broken files)."""
+    """The model was found but could not be loaded (unsupported architecture, broken or unsafe files)."""
+
+
+SAFE_WEIGHTS = "model.safetensors"
+SAFE_WEIGHTS_INDEX = "model.safetensors.index.json"
+PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+# Files that carry a tokenizer's vocabulary; without one, transformers 5 quietly builds an empty tokenizer.
+TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "vocab.txt", "spiece.model", "sentencepiece.bpe.model",
+                   "sentencepiece.model", "tokenizer.model", "source.spm", "target.spm")
 
 
 def hub_offline() -> bool:
@@ -88,15 +104,154 @@ def torch_dtype_for(dtype: str, device: str) -> Any:
     return table[dtype]
 
 
+def one_line(text: str, limit: int = 160) -> str:
+    """``text`` on one line (whitespace runs collapsed); past ``limit`` characters, its first sentence only."""
+    text = " ".join(text.split())
+    if len(text) > limit and ". " in text:
+        text = text.split(". ", 1)[0]
+    return text
+
+
+def _safetensors_detail(exc: BaseException) -> str:
+    return first_line(exc).removeprefix("Error while deserializing header: ")
+
+
+def check_json_files(name: str, directory: Path) -> None:
+    """Every top-level ``*.json`` of a local model must parse: transformers' own errors do not say which file
+    was broken, and a broken ``generation_config.json`` is even skipped silently (the card's defaults lost)."""
+    for path in sorted(directory.glob("*.json")):
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ModelLoadError(f"model '{name}': {path.name} is not valid JSON ({first_line(exc)}); "
+                                 "the file is damaged or truncated, copy or download the model again") from exc
+        except OSError as exc:
+            raise ModelLoadError(f"model '{name}': {path.name} cannot be read ({exc.strerror or exc})") from exc
+
+
+def check_config_files(name: str, directory: Path) -> None:
+    """A local directory needs a readable ``config.json``; all its JSON files must parse."""
+    if not (directory / "config.json").is_file():
+        raise ModelLoadError(f"model '{name}': config.json is missing, so '{directory}' is not a Hugging Face "
+                             "model directory (expected config.json, tokenizer files and model.safetensors)")
+    check_json_files(name, directory)
+
+
+def _check_safetensors(name: str, path: Path) -> None:
+    """Open the file's header: a truncated or damaged file fails here, before any tensor is read."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt"):
+            pass
+    except SafetensorError as exc:
+        raise ModelLoadError(f"model '{name}': {path.name} is damaged or truncated (safetensors: "
+                             f"{_safetensors_detail(exc)}); copy or download the model again") from exc
+    except OSError as exc:
+        raise ModelLoadError(f"model '{name}': {path.name} cannot be read ({exc.strerror or exc})") from exc
+
+
+def check_weight_files(name: str, directory: Path) -> None:
+    """Safetensors only, whole, and every shard the index lists present; a pickle-only folder is refused."""
+    if (directory / SAFE_WEIGHTS).is_file():
+        _check_safetensors(name, directory / SAFE_WEIGHTS)
+        return
+    if (directory / SAFE_WEIGHTS_INDEX).is_file():
+        index = json.loads((directory / SAFE_WEIGHTS_INDEX).read_text(encoding="utf-8"))  # parsed already
+        weight_map = index.get("weight_map") if isinstance(index, dict) else None
+        if not isinstance(weight_map, dict) or not weight_map:
+            raise ModelLoadError(f"model '{name}': {SAFE_WEIGHTS_INDEX} has no weight_map; copy or download "
+                                 "the model again")
+        for shard in sorted(set(map(str, weight_map.values()))):
+            path = directory / shard
+            if not path.is_file():
+                raise ModelLoadError(f"model '{name}': {shard}, listed in {SAFE_WEIGHTS_INDEX}, is missing; "
+                                     "copy or download the model again")
+            _check_safetensors(name, path)
+        return
+    pickled = next((n for n in PICKLE_WEIGHTS if (directory / n).is_file()), None)
+    if pickled:
+        raise ModelLoadError(
+            f"model '{name}': only {pickled} found, and beknopt loads local models from {SAFE_WEIGHTS} only "
+            "(a .bin file is a pickle, which can run code when read); convert it once with transformers: "
+            f"AutoModelForSeq2SeqLM.from_pretrained(DIR, use_safetensors=False).save_pretrained(DIR) writes "
+            f"{SAFE_WEIGHTS} beside it"
+        )
+    raise ModelLoadError(f"model '{name}': no weights, {SAFE_WEIGHTS} is missing from '{directory}'; copy or "
+                         "download the model again")
+
+
+def has_tokenizer_files(directory: Path) -> bool:
+    return any((directory / n).is_file() for n in TOKENIZER_FILES) or any(directory.glob("*.spm"))
+
+
+def check_tokenizer_files(name: str, directory: Path) -> None:
+    if not has_tokenizer_files(directory):
+        raise ModelLoadError(f"model '{name}': no tokenizer files (tokenizer.json, vocab.json or a sentencepiece "
+                             "model) in the directory; copy them from the original model")
+
+
+def check_model_dir(name: str, directory: Path) -> None:
+    """All checks on a local Hugging Face model directory, each failing with one line that names the file."""
+    check_config_files(name, directory)
+    check_weight_files(name, directory)
+    check_tokenizer_files(name, directory)
+
+
+def _hub_weights_file(name: str) -> str:
+    """Which weights file transformers read for hub id ``name``: safetensors when it is in the cache."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        for filename in (SAFE_WEIGHTS, SAFE_WEIGHTS_INDEX):
+            if isinstance(try_to_load_from_cache(name, filename), str):
+                return filename
+    except (ImportError, ValueError, OSError):
+        pass
+    return PICKLE_WEIGHTS[0]
+
+
+def weights_error(name: str, exc: BaseException, *, local: bool) -> ModelLoadError:
+    """The one-line error for what reading weights raised: a safetensors header error, the weights-only
+    unpickler's refusal, or torch's reader error (a truncated zip archive, say)."""
+    from safetensors import SafetensorError
+
+    file = SAFE_WEIGHTS if local else _hub_weights_file(name)
+    again = "copy or download the model again" if local else (
+        f"remove it with `hf cache rm model/{name}` and download it again with `beknopt models download`")
+    if isinstance(exc, SafetensorError):
+        return ModelLoadError(f"model '{name}': {file} is damaged or truncated (safetensors: "
+                              f"{_safetensors_detail(exc)}); {again}")
+    if isinstance(exc, pickle.UnpicklingError):
+        return ModelLoadError(
+            f"model '{name}': {PICKLE_WEIGHTS[0]} was refused: it holds more than plain tensors, and beknopt only "
+            "reads weights with torch's weights-only loader because a pickle can run code; use a copy of the "
+            f"model with {SAFE_WEIGHTS} weights"
+        )
+    return ModelLoadError(f"model '{name}': {file} could not be loaded ({one_line(str(exc))}); if the "
+                          f"file is damaged or truncated, {again}")
+
+
 def load_seq2seq(name: str, *, device: str, dtype: Any) -> tuple[Any, Any]:
-    """Load tokenizer and seq2seq model from a local dir or hub id, with errors that name the model."""
+    """Load tokenizer and seq2seq model from a local dir or hub id, with errors that name the model and file.
+
+    A local directory is checked file by file first (see the module docstring) and read with
+    ``use_safetensors=True``; a hub id keeps transformers' default (safetensors when the repository has them,
+    else ``pytorch_model.bin`` through the weights-only loader).
+    """
+    from safetensors import SafetensorError
     from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
 
     source = model_source(name)
+    local = Path(source).is_dir()
     kwargs: dict[str, Any] = {"trust_remote_code": False}
+    if local:
+        check_config_files(name, Path(source))
     try:
         config = AutoConfig.from_pretrained(source, **kwargs)
     except OSError as exc:
+        if local:
+            raise ModelLoadError(f"model '{name}': config.json cannot be read ({first_line(exc)})") from exc
         raise ModelNotFoundError(not_found_message(name, first_line(exc))) from exc
     except ValueError as exc:
         raise ModelLoadError(f"model '{name}': unsupported or broken config: {first_line(exc)}") from exc
@@ -105,11 +260,29 @@ def load_seq2seq(name: str, *, device: str, dtype: Any) -> tuple[Any, Any]:
             f"model '{name}' is a {type(config).__name__} model, not a sequence-to-sequence (encoder-decoder) "
             "model such as Marian, BART or PEGASUS"
         )
+    if local:
+        check_weight_files(name, Path(source))
+        check_tokenizer_files(name, Path(source))
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
-        model = AutoModelForSeq2SeqLM.from_pretrained(source, dtype=dtype, **kwargs)
     except OSError as exc:
+        if not local:
+            raise ModelNotFoundError(not_found_message(name, first_line(exc))) from exc
+        raise ModelLoadError(f"model '{name}': the tokenizer files cannot be read ({first_line(exc)})") from exc
+    except (ValueError, RuntimeError, TypeError) as exc:
+        # sentencepiece names the file in its message ("could not parse ModelProto from .../source.spm").
+        raise ModelLoadError(f"model '{name}': the tokenizer files are damaged or incomplete "
+                             f"({one_line(str(exc))}); copy or download the model again") from exc
+    try:
+        model = AutoModelForSeq2SeqLM.from_pretrained(
+            source, dtype=dtype, use_safetensors=True if local else None, **kwargs
+        )
+    except OSError as exc:
+        if local:
+            raise ModelLoadError(f"model '{name}': the weights cannot be read ({first_line(exc)})") from exc
         raise ModelNotFoundError(not_found_message(name, first_line(exc))) from exc
+    except (SafetensorError, pickle.UnpicklingError, EOFError, RuntimeError) as exc:
+        raise weights_error(name, exc, local=local) from exc
     model.to(device)
     model.eval()
     return tokenizer, model

@@ -157,7 +157,7 @@ def test_convert_cli(tiny_models: tuple[Path, Path], tmp_path: Path, capsys: pyt
 
 
 def test_convert_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([str(tmp_path / "no-such-model"), str(tmp_path / "out")]) == 1
+    assert main([str(tmp_path / "no-such-model"), str(tmp_path / "out")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert main(["some/model", str(tmp_path / "out"), "--quantization", "int4"]) == 2
     assert "invalid choice: 'int4'" in capsys.readouterr().err
