@@ -4,10 +4,17 @@ BART-style models have a fixed context (1,024 tokens); feeding more raises an In
 Long input is therefore packed, on sentence boundaries, into chunks that fit; each chunk is summarised and the
 partial summaries are summarised again (map-reduce) until one summary remains. The chunk count is recorded.
 Partial summaries are capped at a third of the context so every reduce round shrinks the text.
+
+A model can return nothing usable (an empty string, whitespace, special tokens only). Empty partial summaries
+are left out with a warning and the others carry on; when nothing usable comes back for a document its article
+fails with a reason that says so, because an editor must never get a "summary" the model did not write. With
+``lead_fallback=n`` the first ``n`` sentences are used instead, with a warning that says why. A document leaves
+the reduce loop as soon as it has nothing left to summarise, so the loop never spins on zero chunks.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,15 +27,49 @@ from beknopt.split import split_long_sentence, split_sentences
 
 STAGE = "summarise"
 
+# Special tokens a backend may leave in its output when it decodes without skipping them.
+_SPECIAL_TOKENS = re.compile(r"</?s>|<pad>|<unk>|<mask>|<\|endoftext\|>|<extra_id_\d+>|\[(?:PAD|CLS|SEP|UNK|MASK)\]")
+
+
+class SummaryError(BeknoptError):
+    """The model gave no usable summary for a text (``Summariser.summarise`` raises it)."""
+
 
 @dataclass
 class SummaryOutput:
-    """A summary plus how it was made: chunks at the first level, reduce rounds, warnings."""
+    """A summary plus how it was made: chunks at the first level, reduce rounds, warnings.
+
+    ``error`` is set, and ``summary`` empty, when no usable summary could be made for the document;
+    ``fallback`` is true when ``summary`` holds the lead sentences instead (``Summariser(lead_fallback=n)``).
+    """
 
     summary: str
     chunks: int
     levels: int = 1
     warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    fallback: bool = False  # the summary is the lead sentences, not the model's
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def is_usable(text: str) -> bool:
+    """False for model output with no words in it: empty, whitespace, punctuation or special tokens only."""
+    return bool(re.search(r"\w", _SPECIAL_TOKENS.sub("", text)))
+
+
+def _empty_reason(level: int, n_chunks: int, first_chunks: int) -> str:
+    """What an editor reads when the model returned nothing usable for any chunk of a round."""
+    if level == 1:
+        if n_chunks == 1:
+            return "the model returned an empty summary"
+        return f"the model returned empty summaries for all {n_chunks} chunks"
+    if n_chunks == 1:
+        return (f"the model returned an empty summary in reduce round {level}, when combining the partial "
+                f"summaries of the {first_chunks} chunks")
+    return f"the model returned empty summaries for all {n_chunks} chunks in reduce round {level}"
 
 
 def pack_chunks(sentences: Sequence[str], budget: int, count_tokens: Any, overhead: int = 0) -> list[list[str]]:
@@ -89,7 +130,10 @@ class Summariser:
         length_penalty: float | None = 2.0,
         batching: BatchSettings | None = None,
         max_levels: int = 6,
+        lead_fallback: int | None = None,
     ) -> None:
+        """``lead_fallback=n``: when the model returns nothing usable, use the first ``n`` sentences (with a
+        warning) instead of failing the article; off by default so a summary is always the model's."""
         if length not in LENGTH_PRESETS:
             raise BeknoptError(f"unknown summary length '{length}': choose {', '.join(LENGTH_PRESETS)}")
         preset_min, preset_max = LENGTH_PRESETS[length]
@@ -112,63 +156,121 @@ class Summariser:
         )
         self.batching = batching or BatchSettings(batch_size=8, max_tokens=8192)
         self.max_levels = max_levels
+        if lead_fallback is not None and lead_fallback < 1:
+            raise BeknoptError(f"lead_fallback needs at least 1 sentence, got {lead_fallback}")
+        self.lead_fallback = lead_fallback
 
     def describe(self) -> dict[str, Any]:
-        return {**self.backend.describe(), "length": self.length, "generation": self.final.to_dict(),
-                "partial_generation": self.partial.to_dict(), "batch_size": self.batching.batch_size}
+        described = {**self.backend.describe(), "length": self.length, "generation": self.final.to_dict(),
+                     "partial_generation": self.partial.to_dict(), "batch_size": self.batching.batch_size}
+        if self.lead_fallback is not None:  # only when set, so existing outputs keep their fingerprint
+            described["lead_fallback"] = self.lead_fallback
+        return described
 
     def summarise(self, text: str | Sequence[str]) -> SummaryOutput:
-        """Summarise English text (a string, split into sentences here, or a list of sentences)."""
+        """Summarise English text (a string, split into sentences here, or a list of sentences).
+
+        Raises :class:`SummaryError` when the model returns nothing usable and there is no ``lead_fallback``.
+        """
         sentences = split_sentences(text, lang="en") if isinstance(text, str) else list(text)
-        return self.summarise_many([sentences])[0]
+        out = self.summarise_many([sentences])[0]
+        if out.error is not None:
+            raise SummaryError(out.error)
+        return out
 
     def summarise_many(self, documents: Sequence[Sequence[str]]) -> list[SummaryOutput]:
-        """Summarise several documents; every level's chunks of all documents go to the model together."""
+        """Summarise several documents; every level's chunks of all documents go to the model together.
+
+        A document that gets no usable summary comes back with ``error`` set (or the lead fallback); the others
+        are not affected.
+        """
         results: list[SummaryOutput | None] = [None] * len(documents)
+        originals: dict[int, list[str]] = {}
         pending: dict[int, list[str]] = {}
         first_chunks: dict[int, int] = {}
+        notes: dict[int, list[str]] = {}  # warnings gathered on the way, reported whatever the outcome
         for i, sentences in enumerate(documents):
             sentences = [s for s in sentences if s.strip()]
             if sentences:
-                pending[i] = sentences
+                pending[i] = originals[i] = sentences
+                notes[i] = []
             else:
                 results[i] = SummaryOutput("", 0, 0, ["nothing to summarise: the translation is empty"])
         trimmed: dict[int, int] = {}
         level = 0
         while pending:
             level += 1
-            if level > self.max_levels:
-                raise BeknoptError(f"summary did not converge after {self.max_levels} reduce rounds")
             chunked = {i: pack_chunks(s, self.budget, self.backend.count_tokens, self.overhead)
                        for i, s in pending.items()}
-            finals = [i for i, c in chunked.items() if len(c) == 1]
-            partials = [i for i, c in chunked.items() if len(c) > 1]
             for i, c in chunked.items():
                 first_chunks.setdefault(i, len(c))
+            for i in [i for i, c in chunked.items() if not c]:  # cannot happen with non-empty sentences
+                results[i] = self._give_up(originals[i], "nothing left to summarise", first_chunks[i], level)
+                del pending[i]
+            if level > self.max_levels:
+                for i in list(pending):
+                    results[i] = self._give_up(
+                        originals[i], f"summary did not converge after {_plural(self.max_levels, 'reduce round')} "
+                        f"({_plural(len(chunked[i]), 'chunk')} left)", first_chunks[i], level - 1)
+                    del pending[i]
+                break
+            finals = [i for i in pending if len(chunked[i]) == 1]
+            partials = [i for i in pending if len(chunked[i]) > 1]
             if finals:
                 outs = self.backend.generate([" ".join(chunked[i][0]) for i in finals], self.final, self.batching)
                 for i, out in zip(finals, outs, strict=True):
-                    results[i] = SummaryOutput(out, first_chunks[i], level)
+                    if is_usable(out):
+                        results[i] = SummaryOutput(out, first_chunks[i], level)
+                    else:
+                        results[i] = self._give_up(
+                            originals[i], _empty_reason(level, 1, first_chunks[i]), first_chunks[i], level)
                     del pending[i]
             if partials:
                 texts = [" ".join(chunk) for i in partials for chunk in chunked[i]]
                 outs = iter(self.backend.generate(texts, self.partial, self.batching))
                 for i in partials:
-                    pieces = [self._fit_partial(next(outs), trimmed, i) for _ in chunked[i]]
-                    pending[i] = [s for piece in pieces for s in split_sentences(piece, lang="en")]
-        done = [r for r in results if r is not None]
-        for i, count in trimmed.items():
-            results[i].warnings.append(  # type: ignore[union-attr]
-                f"{count} partial summaries re-tokenised longer than their {self.partial.max_new_tokens}-token cap "
-                "and were shortened to it"
-            )
-        for r in done:
-            if r.chunks > 1:
-                r.warnings.append(
-                    f"input longer than the model's {self.budget}-token context: summarised in {r.chunks} "
-                    f"chunks and {r.levels} rounds (map-reduce)"
+                    n = len(chunked[i])
+                    usable = [out for out in (next(outs) for _ in range(n)) if is_usable(out)]
+                    pieces = [self._fit_partial(out, trimmed, i) for out in usable]
+                    sentences = [s for piece in pieces for s in split_sentences(piece, lang="en") if s.strip()]
+                    if not sentences:
+                        results[i] = self._give_up(
+                            originals[i], _empty_reason(level, n, first_chunks[i]), first_chunks[i], level)
+                        del pending[i]
+                        continue
+                    if len(usable) < n:
+                        empty = n - len(usable)
+                        notes[i].append(
+                            f"the model returned {'an empty summary' if empty == 1 else 'empty summaries'} for "
+                            f"{empty} of {n} chunks in round {level}: the summary leaves "
+                            f"{'that chunk' if empty == 1 else 'those chunks'} out"
+                        )
+                    pending[i] = sentences
+        done: list[SummaryOutput] = []
+        for i, result in enumerate(results):
+            if result is None:  # every document leaves the loop with a result; a gap is a bug, never output
+                raise RuntimeError(f"summariser lost document {i}")
+            result.warnings[:0] = notes.get(i, [])
+            if i in trimmed:
+                result.warnings.append(
+                    f"{trimmed[i]} partial summaries re-tokenised longer than their {self.partial.max_new_tokens}"
+                    "-token cap and were shortened to it"
                 )
+            if result.chunks > 1 and result.error is None and not result.fallback:
+                result.warnings.append(
+                    f"input longer than the model's {self.budget}-token context: summarised in {result.chunks} "
+                    f"chunks and {result.levels} rounds (map-reduce)"
+                )
+            done.append(result)
         return done
+
+    def _give_up(self, sentences: list[str], reason: str, chunks: int, level: int) -> SummaryOutput:
+        """No usable summary: the lead sentences with a warning if a fallback was given, else an error."""
+        if self.lead_fallback is None:
+            return SummaryOutput("", chunks, level, error=reason)
+        n = self.lead_fallback
+        return SummaryOutput(" ".join(sentences[:n]), chunks, level, fallback=True, warnings=[
+            f"{reason}: the summary is the first {_plural(min(n, len(sentences)), 'sentence')} (lead) instead"])
 
     def _fit_partial(self, text: str, trimmed: dict[int, int], doc_index: int) -> str:
         """Keep a partial summary within its token cap, so every reduce round is guaranteed to shrink.
@@ -196,10 +298,13 @@ class Summariser:
         outputs = self.summarise_many([d.translations for d in live])
         elapsed = time.perf_counter() - start
         for doc, out in zip(live, outputs, strict=True):
-            doc.summary = out.summary
             doc.summary_chunks = out.chunks
             for message in out.warnings:
                 doc.warn(STAGE, message)
+            if out.error is not None:
+                doc.fail(STAGE, out.error)
+            else:
+                doc.summary = out.summary
             doc.timings[STAGE] = round(elapsed / max(1, len(live)), 6)
         return docs
 

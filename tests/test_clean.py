@@ -483,6 +483,91 @@ def test_html_without_article_text() -> None:
     assert str(excinfo.value) == "leeg.html: no article text found in the HTML"
 
 
+def _nested(depth: int, inner: str, tag: str = "div") -> str:
+    return f'<{tag} class="wrap">' * depth + inner + f"</{tag}>" * depth
+
+
+DEEP_SENTENCES = [
+    "Het kabinet besloot woensdag de energiebelasting voor huishoudens te verlagen.",
+    "Minister De Vries noemde het „een eerste stap” en beloofde in het voorjaar meer maatregelen.",
+    "De oppositie vindt dat de verlaging te laat komt en te weinig oplevert.",
+]
+
+
+def test_html_nested_deeper_than_libxml2s_limit_is_extracted_with_a_warning() -> None:
+    # libxml2 stops at 256 levels: before the fix this page was "no article text found in the HTML".
+    page = (
+        "<html><head><title>Kabinet verlaagt energiebelasting</title></head><body>"
+        + _nested(300, f"<p>{DEEP_SENTENCES[0]} {DEEP_SENTENCES[1]}</p><p>{DEEP_SENTENCES[2]}</p>")
+        + "</body></html>"
+    )
+    cleaned = clean(page, source_name="diep.html")
+    assert cleaned.paragraphs == [" ".join(DEEP_SENTENCES[:2]), DEEP_SENTENCES[2]]
+    assert cleaned.metadata["title"] == "Kabinet verlaagt energiebelasting"
+    # html, body, 300 divs, p
+    assert cleaned.warnings == [
+        "HTML nested 303 levels deep, more than lxml's limit of 256: extracted with the fallback parser "
+        "(deep wrappers flattened)"
+    ]
+
+
+def test_deep_html_keeps_shallow_and_deep_text_in_order_and_still_drops_boilerplate() -> None:
+    # Before the fix the deep part vanished silently: only the first paragraph came out, with no warning.
+    deep_part = (
+        f"<article><p>{DEEP_SENTENCES[1]}</p>"
+        '<nav><ul><li><a href="/">Home</a></li><li><a href="/binnenland">Binnenland</a></li></ul></nav>'
+        '<script>document.write("SCRIPT_DEEP")</script>'
+        f"<p>{DEEP_SENTENCES[2].replace('te laat', '&quot;te laat&quot;')}</p></article>"
+    )
+    page = (
+        "<!DOCTYPE html><html lang='nl'><head><style>p { color: red; }</style></head><body>"
+        f"<p>{DEEP_SENTENCES[0]}</p>" + _nested(400, deep_part, "x-wrapper")
+        + "<footer><p>&copy; 2024 De Krant. Alle rechten voorbehouden.</p></footer></body></html>"
+    )
+    cleaned = clean(page.encode("utf-8"), source_name="diep.html")
+    assert cleaned.paragraphs == [
+        DEEP_SENTENCES[0], DEEP_SENTENCES[1], DEEP_SENTENCES[2].replace("te laat", "„te laat”"),
+    ]
+    for junk in ("SCRIPT_DEEP", "Binnenland", "color", "rechten"):
+        assert junk not in cleaned.text
+    assert cleaned.warnings == [  # html, body, 400 wrappers, article, nav, ul, li, a
+        "HTML nested 407 levels deep, more than lxml's limit of 256: extracted with the fallback parser "
+        "(deep wrappers flattened)"
+    ]
+
+
+def test_html_nested_beyond_even_the_raised_limit_says_what_is_missing() -> None:
+    # Nested lists are structure and are not flattened; past 2,048 levels libxml2 stops for good.
+    page = (
+        f"<html><body><p>{DEEP_SENTENCES[0]}</p>" + "<ul><li>" * 1100 + "diep" + "</li></ul>" * 1100
+        + f"<p>{DEEP_SENTENCES[2]}</p></body></html>"
+    )
+    cleaned = clean(page, source_name="lijsten.html")
+    assert cleaned.paragraphs == [DEEP_SENTENCES[0]]
+    assert cleaned.warnings == [
+        "HTML nested 2202 levels deep, more than lxml's limit of 256: extracted with the fallback parser "
+        "(deep wrappers flattened)",
+        "HTML nested more than 2048 levels deep even after flattening: the parser stopped there and the text "
+        "after that point is missing",
+    ]
+
+
+def test_deep_html_without_text_names_the_nesting() -> None:
+    page = "<html><body>" + _nested(300, "<script>var x = 1;</script>") + "</body></html>"
+    with pytest.raises(InputError) as excinfo:
+        clean(page, source_name="leeg-diep.html")
+    assert str(excinfo.value) == (
+        "leeg-diep.html: no article text found in the HTML nested 303 levels deep, more than lxml's limit of "
+        "256, and the fallback parser found none either"
+    )
+
+
+def test_html_just_under_libxml2s_limit_takes_the_normal_path() -> None:
+    page = "<html><body>" + _nested(253, f"<p>{DEEP_SENTENCES[0]}</p>") + "</body></html>"
+    cleaned = clean(page, source_name="net-niet.html")
+    assert cleaned.paragraphs == [DEEP_SENTENCES[0]] and cleaned.warnings == []
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Boilerplate and duplicates
 

@@ -4,7 +4,7 @@ import pytest
 from fakes import ScriptedBackend
 
 from beknopt.document import BeknoptError, Document
-from beknopt.summarise import LeadSummariser, Summariser, pack_chunks
+from beknopt.summarise import LeadSummariser, Summariser, SummaryError, pack_chunks
 
 
 def words(n: int, start: int = 0) -> str:
@@ -109,3 +109,126 @@ def test_partial_summaries_that_grow_on_retokenising_are_capped_so_reduce_conver
         # every later round's input is built from partials of at most `cap` tokens each
         assert all(backend.count_tokens([t])[0] <= 30 for t in texts)
     assert cap == 10
+
+
+# Empty model output: the reduce loop must stop at once with an honest reason, never spin on zero chunks.
+
+
+def test_all_partial_summaries_empty_fails_at_once_with_an_honest_reason() -> None:
+    # Before the fix: pending held zero sentences, each round packed zero chunks, and after 6 rounds the whole
+    # batch failed with "summary did not converge after 6 reduce rounds".
+    backend = ScriptedBackend(lambda text, s: "", max_input_tokens=30)
+    sentences = [words(8, i * 10) for i in range(9)]  # three 8-word sentences per 30-token chunk -> 3 chunks
+    summariser = Summariser(backend, max_new_tokens=40, min_new_tokens=5)
+    doc = Document(id="a", translations=sentences)
+    summariser([doc])
+    assert len(backend.calls) == 1 and len(backend.calls[0][0]) == 3  # one map round, no reduce rounds
+    assert doc.error == {"stage": "summarise", "reason": "the model returned empty summaries for all 3 chunks"}
+    assert doc.summary is None and doc.summary_chunks == 3 and doc.warnings == []
+    with pytest.raises(SummaryError, match=r"^the model returned empty summaries for all 3 chunks$"):
+        summariser.summarise(sentences)
+
+
+@pytest.mark.parametrize("empty", ["", "   \n", "</s><pad>", "<s> </s>", " . ", "[PAD]"])
+def test_a_single_chunk_with_an_empty_summary_fails_without_looping(empty: str) -> None:
+    backend = ScriptedBackend(lambda text, s: empty, max_input_tokens=100)
+    out = Summariser(backend).summarise_many([["One short sentence.", "Another one."]])[0]
+    assert len(backend.calls) == 1
+    assert (out.summary, out.chunks, out.levels, out.error) == ("", 1, 1, "the model returned an empty summary")
+    assert out.warnings == []
+
+
+def test_some_empty_partials_are_left_out_with_a_warning_and_the_rest_carries_on() -> None:
+    # chunk 2 of 4 (the one holding w30...) gets an empty partial summary; the others are reduced as usual
+    def respond(text: str, settings) -> str:
+        if text.startswith("w30 "):
+            return " "
+        return "Partial summary here." if settings.max_new_tokens == 10 else "Final summary."
+
+    backend = ScriptedBackend(respond, max_input_tokens=30)
+    sentences = [words(8, i * 10) for i in range(12)]
+    doc = Document(id="a", translations=sentences)
+    Summariser(backend, max_new_tokens=40, min_new_tokens=5)([doc])
+    assert doc.ok and doc.summary == "Final summary." and doc.summary_chunks == 4
+    assert backend.calls[1][0] == [" ".join(["Partial summary here."] * 3)]  # the empty one is not passed on
+    assert doc.warnings == [
+        "summarise: the model returned an empty summary for 1 of 4 chunks in round 1: the summary leaves that "
+        "chunk out",
+        "summarise: input longer than the model's 30-token context: summarised in 4 chunks and 2 rounds "
+        "(map-reduce)",
+    ]
+
+
+def test_an_empty_final_summary_after_a_reduce_round_names_the_round() -> None:
+    backend = ScriptedBackend(lambda text, s: "Partial summary here." if s.max_new_tokens == 10 else "",
+                              max_input_tokens=30)
+    sentences = [words(8, i * 10) for i in range(12)]
+    out = Summariser(backend, max_new_tokens=40, min_new_tokens=5).summarise_many([sentences])[0]
+    assert len(backend.calls) == 2 and (out.chunks, out.levels) == (4, 2)
+    assert out.error == ("the model returned an empty summary in reduce round 2, when combining the partial "
+                         "summaries of the 4 chunks")
+    assert out.warnings == []  # no "summarised in 4 chunks" claim for a summary that does not exist
+
+
+def test_only_the_document_with_empty_output_fails_and_the_batch_goes_on() -> None:
+    backend = ScriptedBackend(lambda text, s: "" if text.startswith("w") else "Sum.", max_input_tokens=30)
+    docs = [Document(id="a", translations=["One.", "Two."]),
+            Document(id="b", translations=[words(8, i * 10) for i in range(9)]),
+            Document(id="c", translations=["Three."])]
+    Summariser(backend, max_new_tokens=40, min_new_tokens=5)(docs)
+    assert [d.summary for d in docs] == ["Sum.", None, "Sum."]
+    assert [d.ok for d in docs] == [True, False, True]
+    assert docs[1].error == {"stage": "summarise", "reason": "the model returned empty summaries for all 3 chunks"}
+    assert len(backend.calls) == 2  # the finals of a and c, and b's three chunks: no rounds on zero chunks
+
+
+def test_lead_fallback_is_used_only_when_asked_and_says_so() -> None:
+    backend = ScriptedBackend(lambda text, s: "", max_input_tokens=30)
+    sentences = [words(8, i * 10) for i in range(9)]
+    summariser = Summariser(backend, max_new_tokens=40, min_new_tokens=5, lead_fallback=2)
+    out = summariser.summarise(sentences)
+    assert (out.summary, out.error, out.fallback) == (" ".join(sentences[:2]), None, True)
+    assert out.warnings == ["the model returned empty summaries for all 3 chunks: the summary is the first "
+                            "2 sentences (lead) instead"]
+    assert summariser.describe()["lead_fallback"] == 2
+    assert "lead_fallback" not in Summariser(backend).describe()  # fingerprints of existing outputs unchanged
+    doc = Document(id="x", translations=["Only one sentence."])
+    Summariser(ScriptedBackend(lambda text, s: ""), lead_fallback=3)([doc])
+    assert doc.ok and doc.summary == "Only one sentence."
+    assert doc.warnings == ["summarise: the model returned an empty summary: the summary is the first "
+                            "1 sentence (lead) instead"]
+    with pytest.raises(BeknoptError, match="lead_fallback needs at least 1 sentence, got 0"):
+        Summariser(backend, lead_fallback=0)
+
+
+def test_non_convergence_fails_the_document_not_the_batch() -> None:
+    # 4 chunks -> 2 -> 1: a third round is needed, but max_levels=2 ends it, for this document only.
+    backend = ScriptedBackend(lambda text, s: " ".join(["blah"] * 9) + ".", max_input_tokens=30)
+    docs = [Document(id="long", translations=[words(8, i * 10) for i in range(12)]),
+            Document(id="short", translations=["One."])]
+    Summariser(backend, max_new_tokens=40, min_new_tokens=5, max_levels=2)(docs)
+    assert docs[0].error == {"stage": "summarise",
+                             "reason": "summary did not converge after 2 reduce rounds (1 chunk left)"}
+    assert docs[1].ok and docs[1].summary.startswith("blah")
+
+
+def test_real_bart_that_can_only_emit_special_tokens_fails_honestly(tiny_models) -> None:
+    # BART forces <s> as the first and </s> as the last token: with 2 new tokens it can write nothing else,
+    # so the decoded output is empty whatever the random weights are.
+    from beknopt.models import load_backend
+    from beknopt.models.tiny import flores_lines
+
+    _, bart = tiny_models
+    backend = load_backend(str(bart), device="cpu")
+    summariser = Summariser(backend, num_beams=1, min_new_tokens=0, max_new_tokens=2)
+    assert backend.generate(["A sentence."], summariser.final) == [""]
+    sentences = flores_lines("en")[:12]
+    long_doc, short_doc = Document(id="long", translations=sentences), Document(id="short", translations=sentences[:1])
+    summariser([long_doc, short_doc])
+    chunks = long_doc.summary_chunks
+    assert chunks > 1
+    assert long_doc.error == {"stage": "summarise",
+                              "reason": f"the model returned empty summaries for all {chunks} chunks"}
+    assert short_doc.error == {"stage": "summarise", "reason": "the model returned an empty summary"}
+    out = Summariser(backend, num_beams=1, min_new_tokens=0, max_new_tokens=2, lead_fallback=1).summarise(sentences)
+    assert out.summary == sentences[0] and out.fallback
