@@ -15,6 +15,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from beknopt.markdown import escape_inline
+
 from .diagnostics import DIAGNOSTIC_FIELDS
 from .harness import LOWER_IS_BETTER, EvalReport, SystemResult
 from .scores import Score
@@ -106,15 +108,15 @@ def to_markdown(report: EvalReport) -> str:
         "intervals. ROUGE and diagnostics are means of per-document values; BLEU/chrF/TER are corpus-level."
     )
     for system in report.systems:
-        out += ["", f"## {system.name}", ""]
+        out += ["", f"## {escape_inline(system.name)}", ""]
         out += _score_table(system.scores)
         if system.diagnostics:
             out += ["", "Summary diagnostics:", ""] + _score_table(system.diagnostics)
         for task, ids in system.empty_predictions.items():
             if ids:
-                out += ["", f"Empty {task} predictions (scored as 0): {len(ids)} ({_few(ids)})"]
+                out += ["", f"Empty {task} predictions (scored as 0): {len(ids)} ({escape_inline(_few(ids))})"]
     if report.comparison:
-        a, b = report.systems[0].name, report.systems[1].name
+        a, b = (escape_inline(s.name) for s in report.systems[:2])
         out += [
             "",
             f"## Paired bootstrap: {b} − {a}",
@@ -356,7 +358,7 @@ def to_html(report: EvalReport) -> str:
                     f"({escape(_few(ids))})</p>"
                 )
     if report.comparison:
-        a, b = report.systems[0].name, report.systems[1].name
+        a, b = (escape_inline(s.name) for s in report.systems[:2])
         rows = "".join(
             f"<tr><td>{escape(c.metric)}</td><td class=n>{_num(c.value_a)}</td>"
             f"<td class=n>{_num(c.value_b)}</td>"

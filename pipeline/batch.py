@@ -4,9 +4,13 @@ Guarantees, and how they are kept:
 
 - **Nothing lost.** Every article read ends as exactly one line in ``results.jsonl`` or in ``errors.jsonl``;
   a failing article is recorded and the batch goes on (even an unexpected exception in a stage).
+- **Nothing of the user's touched.** OUTDIR is changed only through ``beknopt.outdir.OutputFolder``: files
+  beknopt did not write (its manifest says which) are never overwritten or deleted, and no write or delete
+  follows a link out of OUTDIR.
 - **Nothing half-written.** Every file is written to ``OUTDIR/.beknopt/tmp/`` and renamed into place, so a run
   killed at any moment (``kill -9``) leaves complete files only; the next run clears the temporary folder.
-  ``results.jsonl`` and ``errors.jsonl`` are rebuilt by each complete run, in input order.
+  ``results.jsonl`` and ``errors.jsonl`` are rebuilt by each complete run, in input order, and committed
+  together (a journal finishes a commit that a kill interrupted).
 - **Resumable.** Each article's JSON records the sha256 of its input bytes and the pipeline's settings
   fingerprint; a re-run skips an article whose output carries the same pair. Failed articles have no output
   and are tried again, so a killed run plus a re-run equals one uninterrupted run.
@@ -16,21 +20,19 @@ Guarantees, and how they are kept:
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from beknopt import __version__
 from beknopt.document import BeknoptError, Document
 from beknopt.inputs import DEFAULT_MAX_BYTES, Article
-from beknopt.language import DEFAULT_DUTCH_THRESHOLD, detect_language
+from beknopt.language import DEFAULT_DUTCH_THRESHOLD, assess
+from beknopt.markdown import escape_block, escape_inline
+from beknopt.outdir import OutputFolder, OutputLockedError, json_bytes
 from beknopt.pipeline import Pipeline
 
 __all__ = [
@@ -46,14 +48,6 @@ __all__ = [
 ]
 
 NON_DUTCH_POLICIES = ("skip", "translate", "fail")
-STATE_DIR = ".beknopt"
-RESULTS_FILE = "results.jsonl"
-ERRORS_FILE = "errors.jsonl"
-
-
-class OutputLockedError(BeknoptError):
-    """Another ``beknopt run`` is writing to the same output folder."""
-
 
 # ----------------------------------------------------------------------------------------------------
 # The language stage
@@ -63,7 +57,9 @@ class LanguageStage:
     """Refuse (or flag) articles that are not Dutch before a Dutch->English model turns them into nonsense.
 
     Runs after cleaning. An article counts as not Dutch when another language is detected with at least
-    ``threshold`` probability (an unsure detection, usual for very short texts, lets the article through).
+    ``threshold`` probability (an unsure detection lets the article through). A text under 20 words
+    detected as a language close to Dutch, or without high confidence, is a guess: it goes on with a warning
+    (``beknopt.language.assess``).
     ``skip`` marks it failed with ``outcome: skipped`` (the batch counts it as skipped, not failed), ``fail``
     marks it failed, ``translate`` keeps it with a warning.
     """
@@ -87,14 +83,16 @@ class LanguageStage:
                 continue
             start = time.perf_counter()
             try:
-                code, probability = detect_language(doc.clean_text)
+                verdict = assess(doc.clean_text, self.threshold)
             except ValueError as exc:
                 doc.fail(self.name, str(exc))
                 continue
             doc.timings[self.name] = round(time.perf_counter() - start, 6)
-            if code == "nl" or probability < self.threshold:
+            if verdict.verdict == "unsure":
+                doc.warn(self.name, verdict.describe())
+            if verdict.verdict != "not-dutch":
                 continue
-            reason = f"not Dutch: detected {code} ({probability:.2f})"
+            reason = f"not Dutch: {verdict.describe()}"
             if self.on_non_dutch == "translate":
                 doc.warn(self.name, f"{reason}; translated anyway (--on-non-dutch translate)")
             else:
@@ -189,103 +187,34 @@ class BatchSummary:
 # Files
 
 
-def _json_bytes(data: Any, *, indent: int | None = None) -> bytes:
-    return json.dumps(data, ensure_ascii=False, indent=indent).encode("utf-8")
-
-
-class _Workspace:
-    """The output folder: lock, temporary folder, atomic writes, and results/errors rebuilt per run."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
-        self.real_root = os.path.realpath(root)
-        state = root / STATE_DIR
-        state.mkdir(exist_ok=True)
-        self._lock = _lock(state / "lock")
-        self.tmp = state / "tmp"
-        if self.tmp.exists():
-            shutil.rmtree(self.tmp)  # what a killed run left behind: never a finished file
-        self.tmp.mkdir()
-        self._results_tmp, self._results = self._open_tmp()
-        self._errors_tmp, self._errors = self._open_tmp()
-
-    def _tmp_path(self) -> Path:
-        return self.tmp / f"{uuid.uuid4().hex}.tmp"
-
-    def _open_tmp(self) -> tuple[Path, Any]:
-        path = self._tmp_path()
-        return path, open(path, "xb")  # noqa: SIM115 - closed in commit()/close()
-
-    def article_path(self, article: Article, suffix: str) -> Path:
-        return self.root / f"{article.out_key}{suffix}"
-
-    def write(self, path: Path, data: bytes) -> None:
-        """Write via a temporary file and a rename, after checking the folder is inside OUTDIR."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        parent = os.path.realpath(path.parent)
-        if os.path.commonpath([parent, self.real_root]) != self.real_root:
-            raise BeknoptError(f"refusing to write outside the output folder: {path}")
-        tmp = self._tmp_path()
-        try:
-            with open(tmp, "xb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-
-    def add_result(self, data: dict[str, Any]) -> None:
-        self._results.write(_json_bytes(data) + b"\n")
-
-    def add_error(self, record: dict[str, Any]) -> None:
-        self._errors.write(_json_bytes(record) + b"\n")
-
-    def commit(self) -> None:
-        """Put the rebuilt ``results.jsonl`` and ``errors.jsonl`` in place (only a complete run does)."""
-        for handle, tmp, name in ((self._results, self._results_tmp, RESULTS_FILE),
-                                  (self._errors, self._errors_tmp, ERRORS_FILE)):
-            handle.flush()
-            os.fsync(handle.fileno())
-            handle.close()
-            os.replace(tmp, self.root / name)
-        self.close()
-
-    def close(self) -> None:
-        self._results.close()
-        self._errors.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)  # tidy-up only: the next run clears it anyway
-        self._lock.close()
-
-
-def _lock(path: Path) -> Any:
-    handle = open(path, "a")  # noqa: SIM115 - held for the whole run, closed by _Workspace.close
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory lock, runs are trusted not to overlap
-        return handle
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        handle.close()
-        raise OutputLockedError(f"another beknopt run is writing to {path.parent.parent}") from exc
-    return handle
-
-
 def render_markdown(data: dict[str, Any]) -> str:
-    """A readable page per article: title, metadata, summary, translation, warnings."""
+    """A readable page per article: title, metadata, summary, translation, warnings.
+
+    Everything from the article is escaped (``beknopt.markdown``): CMSs render these pages as HTML.
+    """
     meta = data.get("metadata") or {}
-    lines = [f"# {meta.get('title') or data.get('id')}", ""]
+    lines = [f"# {escape_inline(meta.get('title') or data.get('id'))}", ""]
     facts = [("Id", data.get("id")), ("Source", data.get("source_path")), ("Date", meta.get("date")),
              ("Author", meta.get("author")), ("URL", meta.get("url"))]
     models = data.get("models") or {}
     if models:
         facts.append(("Models", ", ".join(f"{k}: {v}" for k, v in sorted(models.items()))))
-    lines += [f"- **{label}:** {value}" for label, value in facts if value]
-    lines += ["", "## Summary", "", data.get("summary") or "", "", "## Translation", "",
-              data.get("translation") or ""]
+    lines += [f"- **{label}:** {escape_inline(value)}" for label, value in facts if value]
+    lines += ["", "## Summary", "", escape_block(data.get("summary") or ""), "", "## Translation", "",
+              escape_block(data.get("translation") or "")]
     if data.get("warnings"):
-        lines += ["", "## Warnings", "", *(f"- {w}" for w in data["warnings"])]
+        lines += ["", "## Warnings", "", *(f"- {escape_inline(w)}" for w in data["warnings"])]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _rel(article: Article, suffix: str) -> PurePosixPath:
+    return PurePosixPath(f"{article.out_key}{suffix}")
+
+
+def _write_reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return str(exc)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -313,7 +242,7 @@ class BatchRunner:
         self.on_outcome = on_outcome or (lambda outcome: None)
         self.fingerprint = pipeline.fingerprint()
         self.summary = BatchSummary(dry_run=options.dry_run)
-        self._ws: _Workspace | None = None
+        self._ws: OutputFolder | None = None
 
     # -- resume -----------------------------------------------------------------------------------
 
@@ -347,7 +276,7 @@ class BatchRunner:
         if self.options.dry_run:
             self._dry_run(articles)
         else:
-            self._ws = _Workspace(self.options.output)
+            self._ws = OutputFolder(self.options.output)
             try:
                 for entries in self._batches(articles):
                     self._finish(entries)
@@ -426,17 +355,15 @@ class BatchRunner:
         assert self._ws is not None
         data = doc.to_dict()
         data["beknopt"] = self._stamp(article)
-        json_path = self._ws.article_path(article, ".json")
-        md_path = self._ws.article_path(article, ".md")
         try:
             if self.options.markdown:
-                self._ws.write(md_path, render_markdown(data).encode("utf-8"))
+                self._ws.write(_rel(article, ".md"), render_markdown(data).encode("utf-8"))
             else:
-                md_path.unlink(missing_ok=True)  # it would describe an older result
-            self._ws.write(json_path, _json_bytes(data, indent=2) + b"\n")  # written last: it marks completion
+                self._ws.remove(_rel(article, ".md"))  # it would describe an older result (only if beknopt's)
+            # written last: it marks completion
+            json_path = self._ws.write(_rel(article, ".json"), json_bytes(data, indent=2) + b"\n")
         except (OSError, BeknoptError) as exc:
-            self._remove_outputs(article)
-            self._record_error(article, {"stage": "write", "reason": f"cannot write output: {exc}"})
+            self._record_error(article, {"stage": "write", "reason": f"cannot write output: {_write_reason(exc)}"})
             return
         self._ws.add_result(data)
         self.summary.done += 1
@@ -446,25 +373,23 @@ class BatchRunner:
 
     def _record_resumed(self, article: Article, data: dict[str, Any]) -> None:
         assert self._ws is not None
-        md_path = self._ws.article_path(article, ".md")
-        if self.options.markdown and not md_path.exists():
+        md = _rel(article, ".md")
+        if self.options.markdown and not (self.options.output / md).exists():
             try:
-                self._ws.write(md_path, render_markdown(data).encode("utf-8"))
+                self._ws.write(md, render_markdown(data).encode("utf-8"))
             except (OSError, BeknoptError) as exc:
-                self._remove_outputs(article)
-                self._record_error(article, {"stage": "write", "reason": f"cannot write output: {exc}"})
+                self._record_error(article, {"stage": "write", "reason": f"cannot write output: {_write_reason(exc)}"})
                 return
         self._ws.add_result(data)
         self.summary.resumed += 1
         self.on_outcome(Outcome("resumed", article.id, article.path, article.line, reason="unchanged",
-                                output=str(self._ws.article_path(article, ".json"))))
+                                output=str(self.options.output / _rel(article, ".json"))))
 
     def _remove_outputs(self, article: Article) -> None:
         """A failed article must not leave an older result behind: it would be counted twice."""
         assert self._ws is not None
         for suffix in (".json", ".md"):
-            with contextlib.suppress(FileNotFoundError, IsADirectoryError):
-                self._ws.article_path(article, suffix).unlink()
+            self._ws.remove(_rel(article, suffix))
 
     def _record_error(self, article: Article, error: dict[str, str]) -> None:
         assert self._ws is not None

@@ -4,7 +4,8 @@ Subcommands: ``run`` (batch-process articles), ``models download`` / ``models ti
 ``convert``, which hand the rest of the command line to their own modules.
 
 Exit status: 0 when every article succeeded (skipped ones included), 1 when any article failed (or a download
-failed), 2 for usage errors (bad flags or config, no inputs found, model not found), 130 when interrupted.
+failed), 2 for usage errors (bad flags or config, no inputs found, model not found or broken, an unusable output
+folder), 130 when interrupted (Ctrl-C), 143 when terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import itertools
 import json
 import os
 import platform
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -29,13 +31,33 @@ from beknopt.document import BeknoptError
 
 __all__ = ["build_parser", "main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
 EXIT_CODES = """exit status:
   0    every article succeeded (skipped articles are not failures)
-  1    at least one article failed (see OUTDIR/errors.jsonl)
-  2    usage error: bad flags or config file, no inputs found, model not found
-  130  interrupted (finished articles are kept; run again to resume)"""
+  1    at least one article failed (see OUTDIR/errors.jsonl), or writing stopped (disk full)
+  2    usage error: bad flags or config file, no inputs found, model not found or broken,
+       an output folder that cannot be used (not writable, holds the inputs, state files in the way)
+  130  interrupted by Ctrl-C (finished articles are kept; run again to resume)
+  143  terminated by SIGTERM (the same: finished articles are kept)"""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so a run stops the way Ctrl-C stops it: temporary files removed,
+    finished articles kept, a message and its own exit status."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _on_sigterm(handler: Any) -> Any:
+    """Install a SIGTERM handler (only the main thread can); returns the previous one."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, handler if handler is not None else signal.SIG_DFL)
 
 RUN_EPILOG = f"""inputs: .txt .md .html .htm (one article each), .json (one article: "text" or "body",
 optional "id", "title", "date", "url"), .jsonl (one such object per line); folders are read
@@ -138,6 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _help(parser)
     try:
         return int(ns.handler(ns))
+    except Terminated:
+        _error("terminated")
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         _error("interrupted")
         return EXIT_INTERRUPTED
@@ -263,15 +288,17 @@ def _silence_libraries() -> None:
 
 
 def _cmd_run(ns: argparse.Namespace) -> int:
-    from beknopt.batch import BatchOptions, BatchRunner, OutputLockedError
+    from beknopt.batch import BatchOptions, BatchRunner
     from beknopt.inputs import (
         DEFAULT_MAX_BYTES,
         InputNotFoundError,
         check_inputs,
+        check_output_apart,
         count_articles,
         discover,
         read_articles,
     )
+    from beknopt.outdir import OutputFolderError, check_output_folder
 
     flags = {o.name: getattr(ns, o.name) for o in RUN_OPTIONS if hasattr(ns, o.name)}
     try:
@@ -288,9 +315,13 @@ def _cmd_run(ns: argparse.Namespace) -> int:
         _error("run: the output folder is required: -o OUTDIR (or output = \"...\" in the config file)")
         return EXIT_USAGE
     outdir = Path(settings["output"])
+    dry_run = bool(settings.get("dry_run"))
     try:
         check_inputs(inputs)
-    except InputNotFoundError as exc:
+        check_output_apart(inputs, outdir)
+        if not dry_run:
+            check_output_folder(outdir)  # before the models load; creates nothing
+    except (InputNotFoundError, OutputFolderError) as exc:
         _error(f"run: {exc}")
         return EXIT_USAGE
     sources = discover(inputs, exclude=[outdir])
@@ -303,13 +334,6 @@ def _cmd_run(ns: argparse.Namespace) -> int:
                         json_logs=settings.get("log_format") == "json")
     if reporter.quiet or reporter.json_logs:
         _silence_libraries()
-    dry_run = bool(settings.get("dry_run"))
-    if not dry_run:
-        try:
-            outdir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            _error(f"run: cannot create the output folder {outdir}: {exc.strerror or exc}")
-            return EXIT_USAGE
     engine = None
     try:
         pipeline = make_pipeline(settings)
@@ -326,21 +350,26 @@ def _cmd_run(ns: argparse.Namespace) -> int:
     runner = BatchRunner(pipeline, options, on_outcome=reporter.outcome, engine=engine)
     reporter.start(total, inputs=inputs, output=str(outdir), settings=runner.fingerprint,
                    models=pipeline.describe().get("translate", {}).get("model"), dry_run=dry_run)
+    previous = _on_sigterm(_raise_terminated)
     try:
         summary = runner.run(read_articles(itertools.chain([first], sources), max_bytes=options.max_bytes))
-    except OutputLockedError as exc:
+    except OutputFolderError as exc:
         reporter.close()
         _error(str(exc))
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         reporter.close()
-        _error("interrupted: finished articles are kept; run the same command again to resume")
-        return EXIT_INTERRUPTED
+        how = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        _error(f"{how}: finished articles are kept; run the same command again to resume")
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except OSError as exc:
         reporter.close()
-        _error(f"cannot write to {outdir}: {exc}")
+        _error(f"cannot write to {outdir}: {exc.strerror or exc}; results.jsonl and errors.jsonl were not updated "
+               "(articles written so far are kept: free space and run the same command again to resume)")
+        print(runner.summary.line(), flush=True)
         return EXIT_FAILED
     finally:
+        _on_sigterm(previous)
         if engine is not None:
             engine.shutdown()
     reporter.finish(summary)
@@ -398,7 +427,30 @@ def _snapshot(model: str, local_dir: Path | None) -> str:
     kwargs: dict[str, Any] = {"repo_id": model, "ignore_patterns": ignore}
     if local_dir is not None:
         kwargs["local_dir"] = str(local_dir)
-    return str(snapshot_download(**kwargs))
+    path = str(snapshot_download(**kwargs))
+    if local_dir is not None:
+        to_safetensors(Path(path))
+    return path
+
+
+def to_safetensors(folder: Path) -> bool:
+    """Give a downloaded folder that has only ``pytorch_model.bin`` a ``model.safetensors``.
+
+    beknopt loads local folders from safetensors only; the pickle is read once here, with torch's weights-only
+    loader (which refuses anything but tensors), on the machine that downloaded it. True when it converted.
+    """
+    from beknopt.models.loading import PICKLE_WEIGHTS, SAFE_WEIGHTS, SAFE_WEIGHTS_INDEX
+
+    if (folder / SAFE_WEIGHTS).exists() or (folder / SAFE_WEIGHTS_INDEX).exists():
+        return False
+    if not any((folder / name).is_file() for name in PICKLE_WEIGHTS):
+        return False
+    from transformers import AutoModelForSeq2SeqLM
+
+    model = AutoModelForSeq2SeqLM.from_pretrained(str(folder), use_safetensors=False, trust_remote_code=False)
+    model.save_pretrained(str(folder))
+    print(f"  {folder.name}: wrote {SAFE_WEIGHTS} (beknopt reads local folders from safetensors only)")
+    return True
 
 
 def models_to_download(preset: str | None, translation_model: str | None,

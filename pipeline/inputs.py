@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from beknopt.document import BeknoptError, Document, InputError
+from beknopt.outdir import OutputFolderError
 from beknopt.pipeline import to_document
 
 __all__ = [
@@ -33,9 +34,11 @@ __all__ = [
     "OutputKeys",
     "Source",
     "check_inputs",
+    "check_output_apart",
     "count_articles",
     "discover",
     "read_articles",
+    "printable",
     "safe_component",
     "safe_relpath",
 ]
@@ -58,6 +61,14 @@ class Source:
     path: Path
     rel: PurePosixPath  # relative to its input root: the article id and the output tree come from it
     error: str | None = None
+
+    @property
+    def rel_text(self) -> str:
+        return printable(self.rel)
+
+    @property
+    def path_text(self) -> str:
+        return printable(self.path)
 
 
 @dataclass
@@ -112,17 +123,39 @@ def check_inputs(inputs: Sequence[str]) -> None:
             raise InputNotFoundError(f"no such file or folder: '{item}'")
 
 
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def check_output_apart(inputs: Sequence[str], output: Path) -> None:
+    """Refuse an OUTDIR that is, or holds, a file or folder named as INPUT: its outputs would land among the
+    articles (and ``a.md`` -> ``a.json`` beside a user's ``a.json``). An OUTDIR *inside* an input folder is
+    fine: discovery leaves it out."""
+    real_out = os.path.realpath(output)
+    for item in inputs:
+        if _is_glob(item) and not os.path.lexists(item):
+            continue  # matches inside OUTDIR are left out by discover()
+        if _inside(os.path.realpath(item), real_out):
+            suggestion = Path(item) / "beknopt-out" if _safe_is_dir(Path(item)) else output / "beknopt-out"
+            raise OutputFolderError(
+                f"the output folder {output} is, or contains, the input '{item}': beknopt would write among "
+                f"your articles. Write to a folder of its own, e.g. -o {suggestion} (it is left out of reading)")
+
+
 def discover(inputs: Sequence[str], *, exclude: Iterable[str | Path] = ()) -> Iterator[Source]:
     """Yield the article files under ``inputs`` (files, folders walked recursively, globs), in a stable order.
 
-    Folders skip hidden entries and the ``exclude`` folders (the output folder, so a run inside its own input
-    tree never reads its own results). Symlinked folders are followed; a loop yields an error ``Source``.
+    Folders skip hidden entries; everything inside the ``exclude`` folders (the output folder, so a run inside
+    its own input tree never reads its own results) is left out of walks and globs, links included.
+    Symlinked folders are followed; a loop yields an error ``Source``.
     """
     excluded = {os.path.realpath(p) for p in exclude}
     for item in inputs:
         if _is_glob(item) and not os.path.lexists(item):
             root = _glob_root(item)
             for match in _glob(item):
+                if _excluded(match, excluded):
+                    continue
                 rel = PurePosixPath(os.path.relpath(match, root).replace(os.sep, "/"))
                 yield from _source_or_walk(match, rel, excluded)
         else:
@@ -131,6 +164,13 @@ def discover(inputs: Sequence[str], *, exclude: Iterable[str | Path] = ()) -> It
                 yield from _walk(path, PurePosixPath(), excluded, ())
             else:
                 yield Source(path, PurePosixPath(path.name))
+
+
+def _excluded(path: Path, excluded: set[str]) -> bool:
+    if not excluded:
+        return False
+    real = os.path.realpath(path)
+    return any(_inside(real, folder) for folder in excluded)
 
 
 def _safe_is_dir(path: Path) -> bool:
@@ -179,7 +219,8 @@ def _walk(folder: Path, rel: PurePosixPath, excluded: set[str], ancestors: tuple
                 continue
             yield from _walk(path, child, excluded, (*ancestors, key))
         elif suffix in FORMATS:
-            yield Source(path, child)
+            if not _excluded(path, excluded):  # a link to one of OUTDIR's own files
+                yield Source(path, child)
         elif entry.is_symlink() and not os.path.exists(path):
             yield Source(path, child, error="broken symlink (its target does not exist)")
 
@@ -209,6 +250,19 @@ _MAX_COMPONENT_BYTES = 120
 _MAX_DEPTH = 16
 
 
+def printable(name: str | os.PathLike[str]) -> str:
+    """A file name as valid UTF-8 text for ids, records and messages.
+
+    POSIX names are bytes; Python keeps the bytes that are not UTF-8 as lone surrogates, which cannot be
+    written to JSON or a terminal. They become ``\\xNN`` escapes, so distinct names stay distinct.
+    """
+    text = os.fspath(name)
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that no file-name byte became (e.g. from a JSON "\\ud800")
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def safe_component(name: str) -> str:
     """One path component that cannot escape its folder or trip a file system.
 
@@ -216,7 +270,7 @@ def safe_component(name: str) -> str:
     keeps article files apart from the run's own ``.beknopt/`` folder), no Windows device names, at most 120
     bytes (a hash of the full name keeps long names distinct).
     """
-    text = unicodedata.normalize("NFC", name)
+    text = unicodedata.normalize("NFC", printable(name))
     text = _UNSAFE_CHARS.sub("_", text).strip().lstrip(".").rstrip(". ")
     if not text:
         text = "_"
@@ -271,7 +325,7 @@ class _Reader:
         for source in sources:
             fmt = FORMATS.get(source.path.suffix.lower(), "text")
             if source.error is not None:
-                yield self._failed(source, str(source.rel), source.error)
+                yield self._failed(source, source.rel_text, source.error)
             elif fmt == "jsonl":
                 yield from self._jsonl(source)
             else:
@@ -282,7 +336,7 @@ class _Reader:
 
     def _failed(self, source: Source, article_id: str, reason: str, *, line: int | None = None,
                 key: PurePosixPath | None = None) -> Article:
-        return Article(id=article_id, path=str(source.path), out_key=key or self._key(source.rel), line=line,
+        return Article(id=article_id, path=source.path_text, out_key=key or self._key(source.rel), line=line,
                        error={"stage": "read", "reason": reason})
 
     def _open_checked(self, source: Source, *, limit: bool) -> Any:
@@ -295,7 +349,7 @@ class _Reader:
         return open(source.path, "rb")  # noqa: SIM115 - the caller closes it with ``with``
 
     def _single(self, source: Source, fmt: str) -> Article:
-        article_id = str(source.rel)
+        article_id = source.rel_text
         try:
             with self._open_checked(source, limit=True) as fh:
                 data = fh.read(self.max_bytes + 1)
@@ -311,11 +365,11 @@ class _Reader:
                 doc = _json_document(data, article_id)
             except InputError as exc:
                 return self._failed(source, _id_from_broken_line(data) or article_id, str(exc))
-            doc.source_path = str(source.path)
+            doc.source_path = source.path_text
         else:
-            doc = Document(id=article_id, source=data, source_path=str(source.path), source_format=fmt)
+            doc = Document(id=article_id, source=data, source_path=source.path_text, source_format=fmt)
             _warn_about_bom(doc, data)
-        return Article(id=doc.id, path=str(source.path), out_key=self._key(source.rel), digest=digest,
+        return Article(id=doc.id, path=source.path_text, out_key=self._key(source.rel), digest=digest,
                        document=doc)
 
     def _jsonl(self, source: Source) -> Iterator[Article]:
@@ -323,10 +377,10 @@ class _Reader:
         try:
             fh = self._open_checked(source, limit=False)
         except _ReadError as exc:
-            yield self._failed(source, str(source.rel), str(exc))
+            yield self._failed(source, source.rel_text, str(exc))
             return
         except OSError as exc:
-            yield self._failed(source, str(source.rel), os_reason(exc, source.path))
+            yield self._failed(source, source.rel_text, os_reason(exc, source.path))
             return
         lineno = 0
         with fh:
@@ -338,7 +392,7 @@ class _Reader:
                     if size > self.max_bytes:
                         size += _skip_rest_of_line(fh)
                 except OSError as exc:
-                    yield self._failed(source, f"{source.rel}:{lineno}", os_reason(exc, source.path),
+                    yield self._failed(source, f"{source.rel_text}:{lineno}", os_reason(exc, source.path),
                                        line=lineno, key=self.keys.assign(folder / f"line-{lineno}"))
                     return
                 if not raw:
@@ -351,7 +405,7 @@ class _Reader:
 
     def _jsonl_article(self, source: Source, folder: PurePosixPath, lineno: int, raw: bytes,
                        too_long: int | None) -> Article:
-        default_id = f"{source.rel}:{lineno}"
+        default_id = f"{source.rel_text}:{lineno}"
         line_key = folder / f"line-{lineno}"
         if too_long is not None:
             return self._failed(source, default_id, f"line {lineno}: {_too_big(too_long, self.max_bytes)}",
@@ -362,9 +416,9 @@ class _Reader:
             given = _id_from_broken_line(raw)
             key = folder / safe_relpath(given) if given else line_key
             return self._failed(source, given or default_id, str(exc), line=lineno, key=self.keys.assign(key))
-        doc.source_path = str(source.path)
+        doc.source_path = source.path_text
         key = folder / safe_relpath(doc.id) if doc.id != default_id else line_key
-        return Article(id=doc.id, path=str(source.path), out_key=self.keys.assign(key), line=lineno,
+        return Article(id=doc.id, path=source.path_text, out_key=self.keys.assign(key), line=lineno,
                        digest=hashlib.sha256(raw.strip()).hexdigest(), document=doc)
 
 

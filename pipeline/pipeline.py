@@ -69,6 +69,18 @@ def _same(pipeline: Pipeline) -> Pipeline:
     return pipeline
 
 
+def _article(item: Any, default_id: str) -> Document:
+    """``to_document``, with unusable input turned into a failed document rather than an exception."""
+    try:
+        return to_document(item, default_id)
+    except (InputError, TypeError) as exc:
+        given = item.get("id") if isinstance(item, Mapping) else None
+        failed = Document(id=str(given or default_id))
+        reason = str(exc) if isinstance(exc, InputError) else f"{failed.id}: {exc}"
+        failed.fail("read", reason)
+        return failed
+
+
 def _bad_row(doc_id: str, value: Any) -> Document:
     doc = Document(id=doc_id)
     doc.fail("read", f"{doc_id}: text is {type(value).__name__}, not a string")
@@ -240,24 +252,27 @@ class Pipeline:
         counter = itertools.count(1)
         iterator = iter(articles)
         while True:
-            chunk = list(itertools.islice(iterator, size))
-            if not chunk:
-                return
             docs: list[Document] = []
-            for item in chunk:
-                default_id = f"article-{next(counter)}"
+            failure: BaseException | None = None
+            while len(docs) < size:
                 try:
-                    docs.append(to_document(item, default_id))
-                except InputError as exc:
-                    given = item.get("id") if isinstance(item, Mapping) else None
-                    failed = Document(id=str(given or default_id))
-                    failed.fail("read", str(exc))
-                    docs.append(failed)
-            process(docs)
+                    item = next(iterator)
+                except StopIteration:
+                    break
+                except Exception as exc:  # noqa: BLE001 - re-raised below, once the articles pulled are done
+                    failure = exc
+                    break
+                docs.append(_article(item, f"article-{next(counter)}"))
+            if docs:
+                process(docs)
             for doc in docs:
                 if errors == "raise" and doc.error is not None:
                     raise ArticleError.from_document(doc)
                 yield doc
+            if failure is not None:
+                raise failure
+            if len(docs) < size:
+                return
 
     def map_dataset(
         self, dataset: Any, *, text_column: str = "text", id_column: str | None = None, batch_size: int | None = None

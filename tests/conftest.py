@@ -88,6 +88,25 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return marian, bart
 
 
+@pytest.fixture(scope="module")
+def restore_torch_threads():
+    """``--threads 1`` (fast on a busy 2-core machine) sets torch's global thread count: put it back."""
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def model_args(tiny_models) -> list[str]:
+    """``beknopt run`` flags for the tiny models, with the smallest settings that still run every stage."""
+    marian, bart = tiny_models
+    return ["--translation-model", str(marian), "--summarization-model", str(bart), "--device", "cpu",
+            "--beams", "1", "--max-new-tokens", "12", "--max-summary-tokens", "8", "--min-summary-tokens", "2",
+            "--threads", "1"]
+
+
 @pytest.fixture(scope="session")
 def tiny_pipeline(tiny_models: tuple[Path, Path]):
     from beknopt import Pipeline

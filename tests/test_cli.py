@@ -25,22 +25,7 @@ GOOD_IDS = {"politiek/kabinet.txt", "economie/markt.md", "web/pagina.html", "nos
             "data/feed.jsonl:2"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _restore_torch_threads():
-    """``--threads 1`` (fast on a busy 2-core machine) sets torch's global thread count: put it back."""
-    import torch
-
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture
-def model_args(tiny_models) -> list[str]:
-    marian, bart = tiny_models
-    return ["--translation-model", str(marian), "--summarization-model", str(bart), "--device", "cpu",
-            "--beams", "1", "--max-new-tokens", "12", "--max-summary-tokens", "8", "--min-summary-tokens", "2",
-            "--threads", "1"]
+pytestmark = pytest.mark.usefixtures("restore_torch_threads")
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -554,6 +539,29 @@ def test_snapshot_prefers_safetensors(monkeypatch, tmp_path) -> None:
     seen.clear()
     cli._snapshot("org/m", None)
     assert "*.bin" not in seen["ignore_patterns"] and "local_dir" not in seen
+
+
+def test_downloaded_pickle_only_folder_gets_safetensors(tmp_path, capsys, tiny_models) -> None:
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file
+
+    from beknopt.models import load_backend
+    from beknopt.models.backend import GenerationSettings
+
+    folder = tmp_path / "marian"
+    shutil.copytree(tiny_models[0], folder)
+    weights = load_file(folder / "model.safetensors")
+    (folder / "model.safetensors").unlink()
+    torch.save(weights, folder / "pytorch_model.bin")
+    assert cli.to_safetensors(folder) is True
+    assert "wrote model.safetensors" in capsys.readouterr().out
+    converted = load_file(folder / "model.safetensors")
+    assert set(converted) <= set(weights) and all(torch.equal(converted[k], weights[k]) for k in converted)
+    (out,) = load_backend(str(folder), device="cpu").generate(["Goedemorgen."], GenerationSettings(1, 4))
+    assert isinstance(out, str)
+    assert cli.to_safetensors(folder) is False  # already has them
 
 
 def test_models_tiny_builds_models_that_run(tmp_path, capsys, monkeypatch, tiny_models) -> None:

@@ -1,0 +1,329 @@
+"""The output folder of a batch run: beknopt writes, replaces and deletes only files it wrote itself.
+
+A user's files can sit next to beknopt's (``-o .``, an old folder reused, a link made by hand), so every
+change to OUTDIR passes two checks:
+
+- **Inside, without links.** The path is walked from OUTDIR one component at a time with ``lstat``: a
+  symlink or a non-folder on the way refuses the operation, so nothing is created, renamed or deleted through
+  a link that leads out of OUTDIR.
+- **Ours.** ``.beknopt/manifest`` lists every file a run put in place (appended, and flushed, *before* the
+  rename, so a killed run cannot leave a file it does not know). An existing file that is not listed is
+  never overwritten or deleted. Folders written before the manifest existed keep working: their article JSON
+  carries beknopt's stamp with its own output path, and ``results.jsonl``/``errors.jsonl`` beside a
+  ``.beknopt`` folder are beknopt's.
+
+``results.jsonl`` and ``errors.jsonl`` change together through a journal: both are staged, then
+``.beknopt/commit.json`` naming them is renamed into place (the commit point), then both are renamed and the
+journal removed. A run killed between the renames is completed by the next one before it reads anything, so
+no article is ever counted in both files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import uuid
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from beknopt.document import BeknoptError
+
+__all__ = ["ERRORS_FILE", "RESULTS_FILE", "STATE_DIR", "OutputFolder", "OutputFolderError", "OutputLockedError",
+           "WriteRefusedError", "check_output_folder"]
+
+STATE_DIR = ".beknopt"
+RESULTS_FILE = "results.jsonl"
+ERRORS_FILE = "errors.jsonl"
+MANIFEST = "manifest"
+JOURNAL = "commit.json"
+
+
+class OutputFolderError(BeknoptError):
+    """OUTDIR cannot be used at all (not a folder, not writable, state files in the way): a usage error."""
+
+
+class OutputLockedError(OutputFolderError):
+    """Another ``beknopt run`` is writing to the same output folder."""
+
+
+class WriteRefusedError(BeknoptError):
+    """One output path is not beknopt's to change (a link, a folder, or a file beknopt did not write)."""
+
+
+def _is_real_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def check_output_folder(output: Path) -> None:
+    """Refuse an unusable OUTDIR before any model loads, creating nothing.
+
+    Catches what would otherwise fail half-way: OUTDIR or one of its parents being a file, a read-only
+    folder, and beknopt's own state files replaced by folders or links.
+    """
+    probe = output
+    while not os.path.lexists(probe):
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise OutputFolderError(f"cannot use {output} as the output folder: {probe} is not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputFolderError(f"cannot write to the output folder {output}: permission denied on {probe}")
+    if probe != output:
+        return  # OUTDIR will be made fresh
+    state = output / STATE_DIR
+    if os.path.lexists(state) and not _is_real_dir(state):
+        raise OutputFolderError(f"{state} is in the way: beknopt keeps its state there, and it is not a folder")
+    for path in (state / "lock", state / MANIFEST, output / RESULTS_FILE, output / ERRORS_FILE):
+        if os.path.lexists(path) and not stat.S_ISREG(os.lstat(path).st_mode):
+            raise OutputFolderError(f"{path} is in the way: it is not a regular file (a folder or a link); "
+                                    "move it, or choose another output folder")
+    _check_summaries_owned(output, _read_manifest(state / MANIFEST) | _legacy_owned(state))
+
+
+def _legacy_owned(state: Path) -> set[str]:
+    """A folder from a beknopt release before the manifest: its summary files are beknopt's."""
+    return {RESULTS_FILE, ERRORS_FILE} if _is_real_dir(state) and not (state / MANIFEST).exists() else set()
+
+
+def _check_summaries_owned(output: Path, owned: set[str]) -> None:
+    for name in (RESULTS_FILE, ERRORS_FILE):
+        if os.path.lexists(output / name) and name not in owned:
+            raise OutputFolderError(f"{output / name} exists and beknopt did not write it: move it, or choose "
+                                    "another output folder")
+
+
+class OutputFolder:
+    """OUTDIR while a run holds it: lock, temporary files, manifest, guarded writes and the summary journal."""
+
+    def __init__(self, root: Path) -> None:
+        check_output_folder(root)
+        self.root = root
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            state = root / STATE_DIR
+            legacy = _legacy_owned(state)
+            state.mkdir(exist_ok=True)
+            self._lock = _lock(state / "lock")
+        except OSError as exc:
+            raise OutputFolderError(f"cannot write to the output folder {root}: {exc.strerror or exc}") from exc
+        self.state = state
+        self._manifest: IO[str] | None = None
+        self._staged: dict[str, tuple[Path, IO[bytes]]] = {}
+        try:
+            self._open_state(legacy)
+        except OSError as exc:
+            self.close()
+            raise OutputFolderError(f"cannot use the output folder {root}: {exc.strerror or exc}"
+                                    + (f" ({exc.filename})" if exc.filename else "")) from exc
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_state(self, legacy: set[str]) -> None:
+        state, root = self.state, self.root
+        self._owned = _read_manifest(state / MANIFEST) | legacy
+        self._manifest = open(state / MANIFEST, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self.tmp = state / "tmp"
+        self.tmp.mkdir(exist_ok=True)
+        if not _is_real_dir(self.tmp):
+            raise OutputFolderError(f"{self.tmp} is in the way: it is not a folder")
+        for entry in os.scandir(self.tmp):  # what a killed run left: never a finished file
+            if entry.name.endswith(".tmp") and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+        self._recover()
+        _check_summaries_owned(root, self._owned)
+        self._staged = {name: self._open_tmp() for name in (RESULTS_FILE, ERRORS_FILE)}
+
+    # -- paths ------------------------------------------------------------------------------------
+
+    def _tmp_path(self) -> Path:
+        return self.tmp / f"{uuid.uuid4().hex}.tmp"
+
+    def _open_tmp(self) -> tuple[Path, IO[bytes]]:
+        path = self._tmp_path()
+        return path, open(path, "xb")  # noqa: SIM115 - closed in commit()/close()
+
+    def _parent(self, rel: PurePosixPath, *, create: bool) -> Path | None:
+        """The folder ``rel`` goes in, checked component by component: real folders only, no links.
+
+        ``None`` when it does not exist and ``create`` is false (so there is nothing to delete).
+        """
+        folder = self.root
+        for part in rel.parts[:-1]:
+            folder = folder / part
+            try:
+                mode = os.lstat(folder).st_mode
+            except FileNotFoundError:
+                if not create:
+                    return None
+                folder.mkdir()
+                continue
+            if stat.S_ISLNK(mode):
+                raise WriteRefusedError(f"refusing to write through {folder}: it is a symlink, and beknopt does "
+                                        "not follow links inside the output folder")
+            if not stat.S_ISDIR(mode):
+                raise WriteRefusedError(f"{folder} is in the way: it is a file, not a folder")
+        return folder
+
+    def _owns(self, rel: PurePosixPath, path: Path) -> bool:
+        """May beknopt replace or delete the existing regular file ``path``?"""
+        if str(rel) in self._owned:
+            return True
+        if path.suffix != ".json":
+            return False
+        try:  # an article JSON of an older run: stamped by beknopt with its own output path
+            stamp = json.loads(path.read_bytes()).get("beknopt")
+        except (OSError, ValueError, AttributeError):
+            return False
+        return isinstance(stamp, dict) and stamp.get("output") == str(rel)
+
+    def _claim(self, rel: PurePosixPath, path: Path) -> None:
+        """Check ``path`` may be (re)placed, and record it in the manifest before it exists."""
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            mode = None
+        if mode is not None:
+            if not stat.S_ISREG(mode):
+                kind = "a symlink" if stat.S_ISLNK(mode) else "not a regular file"
+                raise WriteRefusedError(f"refusing to replace {path}: it is {kind}")
+            if not self._owns(rel, path):
+                raise WriteRefusedError(f"refusing to overwrite {path}: beknopt did not write it "
+                                        "(move it away, or choose another output folder)")
+        if str(rel) not in self._owned:
+            self._note("+", rel)
+
+    # -- changes ----------------------------------------------------------------------------------
+
+    def write(self, rel: PurePosixPath, data: bytes) -> Path:
+        """Put ``data`` at OUTDIR/``rel`` through a temporary file and a rename; returns the path."""
+        parent = self._parent(rel, create=True)
+        assert parent is not None
+        path = parent / rel.name
+        self._claim(rel, path)
+        tmp = self._tmp_path()
+        try:
+            with open(tmp, "xb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path
+
+    def remove(self, rel: PurePosixPath) -> bool:
+        """Delete OUTDIR/``rel`` when it is a file beknopt wrote; anything else is left alone."""
+        try:
+            parent = self._parent(rel, create=False)
+        except WriteRefusedError:
+            return False  # a link or a file on the way: whatever lies behind it is not ours
+        if parent is None:
+            return False
+        path = parent / rel.name
+        try:
+            if not stat.S_ISREG(os.lstat(path).st_mode) or not self._owns(rel, path):
+                return False
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        self._note("-", rel)
+        return True
+
+    def _note(self, sign: str, rel: PurePosixPath) -> None:
+        """Append to the manifest (flushed: a kill right after still leaves it on disk)."""
+        assert self._manifest is not None
+        self._manifest.write(f"{sign} {rel}\n")
+        self._manifest.flush()
+        (self._owned.add if sign == "+" else self._owned.discard)(str(rel))
+
+    def add_result(self, data: dict[str, Any]) -> None:
+        self._staged[RESULTS_FILE][1].write(json_bytes(data) + b"\n")
+
+    def add_error(self, record: dict[str, Any]) -> None:
+        self._staged[ERRORS_FILE][1].write(json_bytes(record) + b"\n")
+
+    def commit(self) -> None:
+        """Put the rebuilt ``results.jsonl`` and ``errors.jsonl`` in place together (only a complete run does)."""
+        staged = self.state / "staged"
+        staged.mkdir(exist_ok=True)
+        plan: dict[str, str] = {}
+        for name, (tmp, handle) in self._staged.items():
+            self._claim(PurePosixPath(name), self.root / name)
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+            target = staged / f"{uuid.uuid4().hex}.jsonl"
+            os.replace(tmp, target)
+            plan[name] = target.name
+        journal = self._tmp_path()
+        journal.write_bytes(json_bytes(plan))
+        os.replace(journal, self.state / JOURNAL)  # the commit point
+        self._recover()
+
+    def _recover(self) -> None:
+        """Finish a commit the journal names (a run killed between the renames), then clear the staging folder."""
+        journal = self.state / JOURNAL
+        staged = self.state / "staged"
+        try:
+            plan = json.loads(journal.read_bytes())
+        except FileNotFoundError:
+            plan = None
+        except (OSError, ValueError) as exc:
+            raise OutputFolderError(f"{journal} is damaged ({exc}); delete it and run again") from exc
+        if plan is not None and not isinstance(plan, dict):
+            raise OutputFolderError(f"{journal} is damaged (not a JSON object); delete it and run again")
+        if plan is not None:
+            for name in (RESULTS_FILE, ERRORS_FILE):
+                source = staged / str(plan.get(name, ""))
+                if plan.get(name) and source.is_file():
+                    self._claim(PurePosixPath(name), self.root / name)
+                    os.replace(source, self.root / name)
+            journal.unlink()
+        if _is_real_dir(staged):
+            for entry in os.scandir(staged):  # staged by a run killed before its commit point
+                if entry.name.endswith(".jsonl") and entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
+
+    def close(self) -> None:
+        for tmp, handle in self._staged.values():
+            handle.close()
+            tmp.unlink(missing_ok=True)
+        self._staged = {}
+        if self._manifest is not None:
+            self._manifest.close()
+        self._lock.close()
+
+
+def json_bytes(data: Any, *, indent: int | None = None) -> bytes:
+    """UTF-8 JSON; a lone surrogate (from a JSON input's ``\\udcxx`` escape) is written as that escape again."""
+    return json.dumps(data, ensure_ascii=False, indent=indent).encode("utf-8", "backslashreplace")
+
+
+def _read_manifest(path: Path) -> set[str]:
+    """The files earlier runs put in place and did not delete since (``+ rel`` and ``- rel`` lines; a torn last
+    line from a kill is ignored)."""
+    owned: set[str] = set()
+    with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if line.endswith("\n") and line[:2] in ("+ ", "- "):
+                (owned.add if line[0] == "+" else owned.discard)(line[2:-1])
+    return owned
+
+
+def _lock(path: Path) -> Any:
+    handle = open(path, "a")  # noqa: SIM115 - held for the whole run, closed by OutputFolder.close
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory lock, runs are trusted not to overlap
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise OutputLockedError(f"another beknopt run is writing to {path.parent.parent}") from exc
+    return handle
