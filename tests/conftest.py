@@ -121,3 +121,8 @@ def tiny_pipeline(tiny_models: tuple[Path, Path]):
 @pytest.fixture
 def sample_article() -> str:
     return SAMPLE_ARTICLE.read_text(encoding="utf-8")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/data/golden/outputs.json from this run (review its diff)")
