@@ -150,9 +150,9 @@ class Beknopt:
         self.pipe = Pipeline.from_pretrained(
             str(translation), str(summarization), device=device, num_beams=4, summary_num_beams=4,
             min_summary_tokens=SUMMARY_TOKENS, max_summary_tokens=SUMMARY_TOKENS, cache=False, guard=False,
-            **options,
+            language_check=False, **options,  # the naive recipe checks no language either
         )
-        translator = self.pipe.stages[2]
+        translator = next(s for s in self.pipe.stages if s.name == "translate")
         # Forced length per length-sorted batch: ratio cap with an unreachable minimum (clamped to the cap).
         translator.settings = GenerationSettings(num_beams=4, min_new_tokens=1_000_000,
                                                  max_length_ratio=TRANSLATION_RATIO)

@@ -9,6 +9,8 @@ separators), "3,5" matches "3.5", "5.2 million" matches "5.200.000", and single-
 ("twelve") match digits. A name is a capitalised word (not a common sentence-initial word) whose
 accent-folded, lowercased form is not a word of the source texts; the English translation and the Dutch
 original are both searched.
+
+``Diagnostics`` is the same as a ``Metric``: corpus means with intervals, plus the faithfulness rates.
 """
 
 from __future__ import annotations
@@ -20,164 +22,39 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .metric import Metric, MetricResult, Sources, Values, document_sources
+from .scores import Bootstrap, Score, Signature, package_version, resampling_fields
+
 WORD_RE = re.compile(r"[^\W_]+")
 # Digits with optional thousands groups ("5,200", "5.200.000", "5 200" with a no-break space) and decimals.
 NUMBER_RE = re.compile(r"(?<![\w.,])\d+(?:[.,\u00a0\u202f]\d{3})*(?:[.,]\d+)?(?![\w])")
 NAME_RE = re.compile(r"[^\W\d_][\w’'\-]*")
 MULTIPLIERS = {
-    "thousand": 10**3,
-    "duizend": 10**3,
-    "million": 10**6,
-    "miljoen": 10**6,
-    "mln": 10**6,
-    "billion": 10**9,
-    "miljard": 10**9,
-    "mld": 10**9,
-    "bn": 10**9,
+    "thousand": 10**3, "duizend": 10**3, "million": 10**6, "miljoen": 10**6, "mln": 10**6,
+    "billion": 10**9, "miljard": 10**9, "mld": 10**9, "bn": 10**9,
 }
 NUMBER_WORDS = {
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90,
 }
 # Dutch, searched in sources only, so a Dutch original supports "five" ("een" is left out: it is also "a").
 DUTCH_NUMBER_WORDS = {
-    "twee": 2,
-    "drie": 3,
-    "vier": 4,
-    "vijf": 5,
-    "zes": 6,
-    "zeven": 7,
-    "acht": 8,
-    "negen": 9,
-    "tien": 10,
-    "elf": 11,
-    "twaalf": 12,
-    "twintig": 20,
-    "dertig": 30,
-    "veertig": 40,
-    "vijftig": 50,
+    "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7, "acht": 8, "negen": 9, "tien": 10,
+    "elf": 11, "twaalf": 12, "twintig": 20, "dertig": 30, "veertig": 40, "vijftig": 50,
 }
 SOURCE_NUMBER_WORDS = {**NUMBER_WORDS, **DUTCH_NUMBER_WORDS}
 # Capitalised at the start of a sentence without being names.
-NOT_NAMES = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "this",
-        "that",
-        "these",
-        "those",
-        "it",
-        "its",
-        "he",
-        "she",
-        "they",
-        "we",
-        "i",
-        "you",
-        "his",
-        "her",
-        "their",
-        "our",
-        "my",
-        "your",
-        "there",
-        "here",
-        "in",
-        "on",
-        "at",
-        "of",
-        "for",
-        "from",
-        "by",
-        "with",
-        "to",
-        "into",
-        "after",
-        "before",
-        "during",
-        "since",
-        "until",
-        "while",
-        "when",
-        "where",
-        "why",
-        "how",
-        "what",
-        "who",
-        "which",
-        "and",
-        "but",
-        "or",
-        "so",
-        "yet",
-        "also",
-        "however",
-        "meanwhile",
-        "moreover",
-        "according",
-        "although",
-        "though",
-        "if",
-        "as",
-        "because",
-        "despite",
-        "many",
-        "most",
-        "some",
-        "several",
-        "all",
-        "both",
-        "each",
-        "every",
-        "no",
-        "not",
-        "one",
-        "other",
-        "another",
-        "such",
-        "only",
-        "more",
-        "less",
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
-)
+NOT_NAMES = frozenset({
+    "a", "an", "the", "this", "that", "these", "those", "it", "its", "he", "she", "they", "we", "i", "you", "his",
+    "her", "their", "our", "my", "your", "there", "here", "in", "on", "at", "of", "for", "from", "by", "with", "to",
+    "into", "after", "before", "during", "since", "until", "while", "when", "where", "why", "how", "what", "who",
+    "which", "and", "but", "or", "so", "yet", "also", "however", "meanwhile", "moreover", "according", "although",
+    "though", "if", "as", "because", "despite", "many", "most", "some", "several", "all", "both", "each", "every",
+    "no", "not", "one", "other", "another", "such", "only", "more", "less", "mr", "mrs", "ms", "dr", "prof",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+})
 
 
 @dataclass
@@ -373,3 +250,70 @@ def corpus_rates(diagnostics: Sequence[SummaryDiagnostics]) -> dict[str, float |
         if names
         else None,
     }
+
+
+# Corpus share of documents with a flag: the per-document value is 1.0 when the list is not empty.
+FLAGS = {"docs_with_unsupported_numbers": "unsupported_numbers", "docs_with_unsupported_names": "unsupported_names"}
+
+
+class Diagnostics(Metric):
+    """The summary diagnostics as a metric: means of the per-document diagnostics (with intervals) and the
+    faithfulness rates of :func:`corpus_rates` (without: they are ratios of corpus totals).
+
+    Without sources only ``summary_words`` and ``repeated_3`` are defined, and nothing is flagged in the
+    corpus scores. ``source_label`` names what the sources are (``source``, ``translation``; ``none``).
+    """
+
+    names = (*DIAGNOSTIC_FIELDS, *FLAGS, "unsupported_number_rate", "unsupported_name_rate")
+    section = "diagnostics"
+
+    def __init__(self, source_label: str = "source") -> None:
+        self.source_label = source_label
+
+    def diagnose(self, predictions: Sequence[str], sources: Sources | None = None) -> list[SummaryDiagnostics]:
+        docs = document_sources(sources, len(predictions))
+        return [diagnose(p, docs[i] if docs is not None else [None]) for i, p in enumerate(predictions)]
+
+    @staticmethod
+    def _has_source(sources: Sources | None) -> bool:
+        docs = document_sources(sources, len(sources)) if sources is not None else None
+        return docs is not None and any(d and d[0] is not None for d in docs)
+
+    @staticmethod
+    def _values(diagnostics: Sequence[SummaryDiagnostics], with_source: bool) -> Values:
+        values: Values = {key: [getattr(d, key) for d in diagnostics] for key in DIAGNOSTIC_FIELDS}
+        if with_source:
+            values.update({key: [float(bool(getattr(d, attr))) for d in diagnostics] for key, attr in FLAGS.items()})
+        return values
+
+    def per_document(self, predictions: Sequence[str], references: Sequence[str], sources: Sources | None = None
+                     ) -> Values:
+        return self._values(self.diagnose(predictions, sources), self._has_source(sources))
+
+    def corpus(self, predictions: Sequence[str], references: Sequence[str], sources: Sources | None = None, *,
+               bootstrap: Bootstrap | None = None, values: Values | None = None) -> dict[str, Score]:
+        """Means and rates; the rates need each document's counts, so the documents are always diagnosed."""
+        return self.score(predictions, references, sources, bootstrap=bootstrap).scores
+
+    def score(self, predictions: Sequence[str], references: Sequence[str], sources: Sources | None = None, *,
+              bootstrap: Bootstrap | None = None) -> MetricResult:
+        """The means and rates, with each document's ``SummaryDiagnostics`` as ``details``."""
+        found = self.diagnose(predictions, sources)
+        with_source = self._has_source(sources)
+        values = self._values(found, with_source)
+        scores = self.aggregate(values, bootstrap)
+        if with_source:
+            for key, value in corpus_rates(found).items():
+                if key not in scores and value is not None:
+                    scores[key] = Score(key, value, None, None, self.signature(key).format())
+        return MetricResult(scores, values, details=found)
+
+    def signature(self, name: str, bootstrap: Bootstrap | None = None) -> Signature:
+        return Signature(name, {
+            "tok": "beknopt-words",
+            "case": "lc",
+            "src": self.source_label,
+            "agg": "mean",
+            **resampling_fields(bootstrap),
+            "beknopt": package_version("beknopt"),
+        })

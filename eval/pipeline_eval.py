@@ -158,7 +158,7 @@ def evaluate_pipeline(pipe: Any, *, flores_docs: int | None = None, summary_item
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from beknopt.config import RUN_OPTIONS, add_options
+    from beknopt.options import RUN_OPTIONS, add_options
 
     parser = argparse.ArgumentParser(
         prog="beknopt eval-pipeline",
@@ -182,9 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """``beknopt eval-pipeline``: exit 0 on success, 2 for usage, input or model errors."""
-    from beknopt.config import RUN_OPTIONS, pipeline_kwargs
+    from beknopt.config import PipelineConfig
     from beknopt.document import BeknoptError
     from beknopt.eval.report import to_markdown, write_reports
+    from beknopt.options import RUN_OPTIONS
     from beknopt.pipeline import Pipeline
 
     parser = build_parser()
@@ -203,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         items = (read_summary_items(args.summaries, args.source_field, args.reference_field)
                  if args.summaries else None)
-        pipe = Pipeline.from_pretrained(**pipeline_kwargs(settings))
+        pipe = Pipeline.from_config(PipelineConfig.from_options(settings))
         evaluation = evaluate_pipeline(pipe, flores_docs=args.flores_docs, summary_items=items, seed=args.seed,
                                        n_bootstrap=args.bootstrap)
     except (EvalInputError, BeknoptError, OSError) as exc:

@@ -18,7 +18,8 @@ from typing import Any
 from beknopt.markdown import escape_inline
 
 from .diagnostics import DIAGNOSTIC_FIELDS
-from .harness import LOWER_IS_BETTER, EvalReport, SystemResult
+from .metrics import LOWER_IS_BETTER
+from .results import EvalReport, SystemResult
 from .scores import Score
 
 REPORT_FORMATS = ("json", "csv", "md", "html")
@@ -55,11 +56,7 @@ def _document_columns(system: SystemResult) -> tuple[list[str], list[str]]:
     score_keys = list(dict.fromkeys(k for d in system.documents for k in d.scores))
     diag_keys = []
     if any(d.diagnostics for d in system.documents):
-        diag_keys = [
-            *DIAGNOSTIC_FIELDS,
-            "unsupported_numbers",
-            "unsupported_names",
-        ]
+        diag_keys = [*DIAGNOSTIC_FIELDS, "unsupported_numbers", "unsupported_names"]
     return score_keys, diag_keys
 
 

@@ -1,14 +1,15 @@
 """Scores with signatures, and the seeded bootstrap that gives them confidence intervals.
 
 A number without the settings behind it cannot be compared, so every ``Score`` carries a signature string
-in the style of sacrebleu's (``key:value`` pairs joined by ``|``). Intervals come from one seeded numpy
-``Generator``, so the same inputs and seed always give the same report.
+in the style of sacrebleu's (``key:value`` pairs joined by ``|``), built from a ``Signature`` record. Intervals
+come from one seeded numpy ``Generator`` (a ``Bootstrap``), so the same inputs and seed always give the same
+report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
 from typing import Any
@@ -22,16 +23,22 @@ CONFIDENCE = 0.95
 
 @dataclass
 class Score:
-    """One corpus-level number, its bootstrap interval (``None`` when not resampled) and its signature."""
+    """One corpus-level number, its bootstrap interval (``None`` when not resampled) and its signature.
+
+    ``samples`` keeps the bootstrap draws behind the interval, so two systems resampled with the same documents
+    can be compared (paired bootstrap) without recomputing anything; they are not part of the report.
+    """
 
     name: str
     value: float
     ci_low: float | None
     ci_high: float | None
     signature: str
+    samples: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"name": self.name, "value": self.value, "ci_low": self.ci_low, "ci_high": self.ci_high,
+                "signature": self.signature}
 
     def format(self, digits: int = 4) -> str:
         """``value [low, high]``: for tables and the command line."""
@@ -39,6 +46,62 @@ class Score:
         if self.ci_low is not None and self.ci_high is not None:
             text += f" [{self.ci_low:.{digits}f}, {self.ci_high:.{digits}f}]"
         return text
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Every setting behind a number: ``head|key:value|...``, as sacrebleu prints its signatures.
+
+    ``fields`` keep their order; ``None`` values are left out and booleans print as yes/no.
+    """
+
+    head: str | None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def format(self) -> str:
+        return format_signature(self.head, self.fields)
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def extended(self, **fields: Any) -> Signature:
+        """The same signature with ``fields`` added (or replaced in place)."""
+        return Signature(self.head, {**self.fields, **fields})
+
+    @classmethod
+    def from_sacrebleu(cls, signature: Any) -> Signature:
+        """A ``sacrebleu.metrics.base.Signature`` as a record; sacrebleu always prints ``version`` last."""
+        info = dict(signature.info)
+        version = info.pop("version", None)
+        return cls(None, {**info, "version": version})
+
+
+@dataclass(frozen=True, eq=False)
+class Bootstrap:
+    """One report's resampling: an index matrix (samples x documents) drawn once from ``seed``.
+
+    Every metric, and both systems of a comparison, resample with the same matrix: that is what makes the
+    resamples paired, as in sacrebleu's ``paired-bs``.
+    """
+
+    seed: int
+    indices: np.ndarray = field(repr=False)
+
+    @classmethod
+    def draw(cls, n_items: int, n_samples: int, seed: int) -> Bootstrap | None:
+        """``None`` for ``n_samples=0``: no intervals."""
+        return cls(seed, bootstrap_indices(n_items, n_samples, seed)) if n_samples > 0 else None
+
+    @property
+    def size(self) -> int:
+        return int(self.indices.shape[0])
+
+
+def resampling_fields(bootstrap: Bootstrap | None, seed_key: str = "rs") -> dict[str, int | None]:
+    """``bs``/``rs`` signature fields: present only when the score was resampled."""
+    if bootstrap is None:
+        return {"bs": None, seed_key: None}
+    return {"bs": bootstrap.size, seed_key: bootstrap.seed}
 
 
 @cache
@@ -63,11 +126,7 @@ def format_signature(head: str | None, fields: dict[str, Any]) -> str:
 
 
 def bootstrap_indices(n_items: int, n_samples: int, seed: int) -> np.ndarray:
-    """Index matrix (samples x items) of documents drawn with replacement, the same for every metric.
-
-    Sharing one matrix across metrics (and across both systems in a comparison) is what makes the resamples
-    paired, as in sacrebleu's ``paired-bs``.
-    """
+    """Index matrix (samples x items) of documents drawn with replacement, the same for every metric."""
     rng = np.random.default_rng(seed)
     return rng.integers(0, n_items, size=(n_samples, n_items))
 
@@ -102,13 +161,18 @@ def bootstrap_stat(
     return np.array([compute(stats[row].sum(axis=0)) for row in indices], dtype=float)
 
 
+def scored(name: str, value: float, samples: np.ndarray | None, signature: str) -> Score:
+    """A ``Score`` whose interval is the percentile interval of ``samples`` (none without samples)."""
+    low, high = percentile_interval(samples) if samples is not None and samples.size else (None, None)
+    return Score(name, value, low, high, signature, samples)
+
+
 def mean_score(
-    name: str, values: list[float | None], indices: np.ndarray | None, signature: str
-) -> tuple[Score | None, np.ndarray | None]:
-    """Corpus score = mean of the defined per-document values, with its interval and the resampled means."""
+    name: str, values: Sequence[float | None], bootstrap: Bootstrap | None, signature: str
+) -> Score | None:
+    """Corpus score = mean of the defined per-document values, with its interval; ``None`` if none is defined."""
     array = np.array([np.nan if v is None else v for v in values], dtype=float)
     if array.size == 0 or np.isnan(array).all():
-        return None, None
-    samples = bootstrap_means(array, indices)
-    low, high = percentile_interval(samples) if samples is not None and samples.size else (None, None)
-    return Score(name, float(np.nanmean(array)), low, high, signature), samples
+        return None
+    samples = bootstrap_means(array, None if bootstrap is None else bootstrap.indices)
+    return scored(name, float(np.nanmean(array)), samples, signature)

@@ -16,7 +16,8 @@ the arenas capped at two. :func:`limit_arenas` caps them at one per decoder; the
 within run-to-run noise (``benchmarks/RESULTS.md``).
 
 Both change the whole process, so each is applied once, only on Linux with glibc, only for CPU inference, and
-``BEKNOPT_MALLOC_TUNING=0`` (or ``malloc_tuning=False`` on either backend) leaves the allocator alone.
+only when asked: ``beknopt.models.runtime.apply_process_settings`` calls them before the models load, never a
+backend. ``BEKNOPT_MALLOC_TUNING=0`` (or ``malloc_tuning=False`` there) leaves the allocator alone.
 """
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ def tune_malloc() -> str:
     """Apply the settings once per process and say what happened: ``"tuned"``, ``"off (...)"`` or
     ``"unsupported (...)"``."""
     with _lock:
-        if "status" not in _state:
-            _state["status"] = _apply()
-        return _state["status"]
+        if "heap" not in _state:
+            _state["heap"] = _apply()
+        return _state["heap"]
 
 
 def limit_arenas(count: int) -> str:
@@ -74,9 +75,18 @@ def limit_arenas(count: int) -> str:
         return _state["arenas"]
 
 
+def applied(setting: str) -> str | None:
+    """What ``"heap"`` (:func:`tune_malloc`) or ``"arenas"`` (:func:`limit_arenas`) did in this process, or
+    ``None`` before it was asked for."""
+    if setting not in {"heap", "arenas"}:
+        raise ValueError(f"unknown allocator setting '{setting}': expected heap or arenas")
+    with _lock:
+        return _state.get(setting)
+
+
 def malloc_status() -> str:
     """What :func:`tune_malloc` and :func:`limit_arenas` did in this process, or what loading a CPU model does."""
-    done = [_state[key] for key in ("status", "arenas") if key in _state]
+    done = [_state[key] for key in ("heap", "arenas") if key in _state]
     if done:
         return "; ".join(dict.fromkeys(done))  # "off (...)" once, not twice
     mallopt = _mallopt()

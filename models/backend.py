@@ -1,7 +1,9 @@
-"""The backend protocol: "given these strings, generate those strings".
+"""The backend protocol: "given these strings, generate those strings", and what every backend shares to keep it.
 
 Stages (translation, summarisation) only see this protocol, so a new inference engine touches ``beknopt.models``
-alone. A backend owns batching because engines batch differently (CTranslate2 has its own token-budget batches).
+alone. A backend owns batching because engines batch differently (CTranslate2 has its own token-budget batches),
+but all plan their batches with :func:`plan_batches` and count, check and decode text with
+:class:`TokenizedBackend`, so every engine counts the same tokens and refuses the same inputs.
 """
 
 from __future__ import annotations
@@ -32,6 +34,35 @@ def encode(tokenizer: Any, texts: Sequence[str]) -> list[list[int]]:
     if not texts:
         return []
     return tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+
+
+class TokenizedBackend:
+    """What both backends do on the text side with their Hugging Face tokenizer: count, check, decode.
+
+    Subclasses set ``model_id``, ``tokenizer`` and ``max_input_tokens``; counts are the same for every engine
+    because the tokens are.
+    """
+
+    model_id: str
+    tokenizer: Any
+    max_input_tokens: int
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Input length of each text in model tokens, special tokens included."""
+        return [len(ids) for ids in encode(self.tokenizer, texts)]
+
+    def encode_checked(self, texts: Sequence[str]) -> tuple[list[list[int]], list[int]]:
+        """Token ids and lengths of ``texts``, tokenised once; an input over the context is refused."""
+        ids = encode(self.tokenizer, texts)
+        lengths = [len(x) for x in ids]
+        check_input_lengths(lengths, self.max_input_tokens, self.model_id)
+        return ids, lengths
+
+    def decode_into(self, outputs: list[str], batch: Sequence[int], token_ids: Any) -> None:
+        """Decode one batch's outputs into ``outputs`` at the inputs' own positions."""
+        decoded = self.tokenizer.batch_decode(token_ids, skip_special_tokens=True)
+        for index, text in zip(batch, decoded, strict=True):
+            outputs[index] = text.strip()
 
 
 @dataclass(frozen=True)

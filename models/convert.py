@@ -24,16 +24,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from safetensors import SafetensorError
+
 from beknopt.cliutil import ArgumentParser, UsageError
 from beknopt.document import BeknoptError
+from beknopt.models.devices import require_ctranslate2
+from beknopt.models.errors import ConversionError, ModelLoadError, ModelNotFoundError
 from beknopt.models.loading import (
-    ModelLoadError,
-    ModelNotFoundError,
     check_model_dir,
     first_line,
     is_ctranslate2_dir,
+    model_context,
     model_source,
     not_found_message,
+    weights_error,
 )
 
 QUANTIZATIONS = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16",
@@ -44,20 +48,6 @@ _GENERATION_KEYS = ("num_beams", "no_repeat_ngram_size", "length_penalty", "repe
                     "forced_bos_token_id", "decoder_start_token_id")
 # Architectures whose CTranslate2 loader we have checked end to end against the transformers backend.
 SUPPORTED_CONFIGS = ("MarianConfig", "BartConfig", "PegasusConfig")
-
-
-class ConversionError(BeknoptError):
-    """The checkpoint could not be converted (missing ctranslate2, unsupported architecture, broken files)."""
-
-
-def _ctranslate2() -> Any:
-    try:
-        import ctranslate2
-    except ImportError as exc:
-        raise ConversionError(
-            "the ctranslate2 backend needs the 'ctranslate2' package: pip install 'beknopt[ct2]'"
-        ) from exc
-    return ctranslate2
 
 
 def _converter_class() -> Any:
@@ -80,7 +70,7 @@ def convert(model: str, output_dir: str | Path, *, quantization: str = "int8", f
     """Convert ``model`` (hub id or local dir) into ``output_dir`` with weights stored as ``quantization``."""
     if quantization not in QUANTIZATIONS:
         raise ConversionError(f"unknown quantization '{quantization}': choose one of {', '.join(QUANTIZATIONS)}")
-    _ctranslate2()
+    require_ctranslate2()
     source = model_source(model)
     if Path(source).is_dir():
         source = str(Path(source).resolve())
@@ -111,14 +101,8 @@ def convert(model: str, output_dir: str | Path, *, quantization: str = "int8", f
     except OSError:
         generation = {}
 
-    from beknopt.models.loading import model_context
-
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    from safetensors import SafetensorError
-
-    from beknopt.models.loading import weights_error
-
     try:
         try:
             _converter_class()(source).convert(str(tmp), quantization=quantization, force=True)
@@ -138,7 +122,7 @@ def convert(model: str, output_dir: str | Path, *, quantization: str = "int8", f
             "forced_eos_token": _token(tokenizer, generation.get("forced_eos_token_id",
                                                                  getattr(config, "forced_eos_token_id", None))),
             "generation": {k: generation[k] for k in _GENERATION_KEYS if generation.get(k) is not None},
-            "ctranslate2_version": _ctranslate2().__version__,
+            "ctranslate2_version": require_ctranslate2().__version__,
         }
         (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         if out.exists():
@@ -173,7 +157,7 @@ def cache_key(model: str, quantization: str) -> str:
         for name in sorted(p.name for p in local.iterdir() if p.suffix in {".safetensors", ".bin", ".json"}):
             stat = (local / name).stat()
             parts.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
-    parts.append(_ctranslate2().__version__)
+    parts.append(require_ctranslate2().__version__)
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
 
 

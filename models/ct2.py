@@ -10,7 +10,6 @@ batch the same way; CTranslate2's own token-budget batching (``batch_type="token
 from __future__ import annotations
 
 import json
-import os
 import pickle
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,78 +17,68 @@ from typing import Any
 
 from safetensors import SafetensorError
 
-from beknopt.document import BeknoptError
-from beknopt.models.allocator import limit_arenas
-from beknopt.models.backend import BatchSettings, GenerationSettings, check_input_lengths, encode, plan_batches
-from beknopt.models.convert import METADATA_FILE, _ctranslate2, cached_conversion
+from beknopt.models.backend import BatchSettings, GenerationSettings, TokenizedBackend, plan_batches
+from beknopt.models.convert import METADATA_FILE, cached_conversion
+from beknopt.models.devices import DTYPES, canonical_dtype, ctranslate2_device, require_ctranslate2
+from beknopt.models.errors import BackendOptionError, ModelLoadError
 from beknopt.models.loading import (
-    ModelLoadError,
     check_json_files,
     check_model_dir,
     first_line,
     has_tokenizer_files,
     is_ctranslate2_dir,
+    model_context,
     model_source,
     one_line,
     weights_error,
 )
+from beknopt.models.registry import Option, common, register_backend
+from beknopt.models.runtime import available_cores, decoders_for, malloc_state
+
+__all__ = ["COMPUTE_TYPES", "CTranslate2Backend", "available_cores", "check_converted_dir", "resolve_compute_type"]
 
 COMPUTE_TYPES = ("auto", "default", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
                  "float16", "bfloat16", "float32")
-
-
-def available_cores() -> int:
-    """CPU cores this process may use (cgroup/affinity aware where the OS tells us)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
-
-
-def resolve_device(device: str) -> tuple[str, int]:
-    """``auto`` is CUDA when CTranslate2 sees a GPU, else CPU; ``cuda:N`` selects device index N."""
-    ct2 = _ctranslate2()
-    gpus = ct2.get_cuda_device_count()
-    if device == "auto":
-        return ("cuda", 0) if gpus > 0 else ("cpu", 0)
-    if device == "cpu":
-        return "cpu", 0
-    if device.startswith("cuda"):
-        index = int(device.split(":", 1)[1]) if ":" in device else 0
-        if index >= gpus:
-            raise BeknoptError(f"device '{device}' requested but CTranslate2 sees {gpus} CUDA GPU(s); use cpu")
-        return "cuda", index
-    raise BeknoptError(f"device '{device}' is not supported by the ctranslate2 backend: use auto, cpu or cuda[:N]")
 
 
 def resolve_compute_type(device: str, dtype: str = "auto", quantize: str | None = None,
                          compute_type: str | None = None) -> str:
     """int8 on CPU and int8_float16 on GPU by default; ``dtype``/``quantize`` map onto CTranslate2's types."""
     if compute_type is None:
-        table = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16",
-                 "bfloat16": "bfloat16", "bf16": "bfloat16"}
         if quantize in {"int8", "dynamic-int8"}:
             compute_type = "int8" if device == "cpu" else {"float16": "int8_float16",
                                                            "bfloat16": "int8_bfloat16"}.get(
-                table.get(dtype, ""), "int8_float16")
+                DTYPES.get(dtype, ""), "int8_float16")
         elif quantize is not None:
-            raise BeknoptError(f"unknown quantisation '{quantize}' for the ctranslate2 backend: use int8")
+            raise BackendOptionError(f"unknown quantisation '{quantize}' for the ctranslate2 backend: use int8")
         elif dtype != "auto":
-            if dtype not in table:
-                raise BeknoptError(f"unknown dtype '{dtype}': expected auto, float32, float16 or bfloat16")
-            compute_type = table[dtype]
+            compute_type = canonical_dtype(dtype)
         else:
             compute_type = "int8" if device == "cpu" else "int8_float16"
     if compute_type not in COMPUTE_TYPES:
-        raise BeknoptError(f"unknown compute type '{compute_type}': choose one of {', '.join(COMPUTE_TYPES)}")
-    supported = _ctranslate2().get_supported_compute_types(device)
+        raise BackendOptionError(f"unknown compute type '{compute_type}': choose one of {', '.join(COMPUTE_TYPES)}")
+    supported = require_ctranslate2().get_supported_compute_types(device)
     if compute_type not in {"auto", "default"} and compute_type not in supported:
-        raise BeknoptError(f"compute type '{compute_type}' is not supported on {device} here "
-                           f"(supported: {', '.join(sorted(supported))})")
+        raise BackendOptionError(f"compute type '{compute_type}' is not supported on {device} here "
+                                 f"(supported: {', '.join(sorted(supported))})")
     return compute_type
 
 
-class CTranslate2Backend:
+@register_backend(
+    "ctranslate2",
+    options=(
+        common("device", help="auto (cuda when CTranslate2 sees a GPU, else cpu), cpu, cuda or cuda:N"),
+        common("dtype", help="float32, float16 or bfloat16 compute; auto: int8 on CPU, int8_float16 on a GPU"),
+        common("quantize", help="int8 (or dynamic-int8): int8 weights, computed in dtype's float type on a GPU"),
+        Option("compute_type", str, None, "a CTranslate2 compute type; overrides dtype and quantize"),
+        common("threads", help="CPU threads of each decoder; default: the cores available / inter_threads"),
+        Option("intra_threads", int, None, "CTranslate2's name for threads; wins when both are set"),
+        common("inter_threads", help="decoders run in parallel; default 2 on a CPU with 2+ cores, else 1"),
+        Option("quantization", str, None, "weight type of a conversion on first use; default: the compute type"),
+        common("malloc_tuning", help="False: this model does without apply_process_settings' arena cap"),
+    ),
+)
+class CTranslate2Backend(TokenizedBackend):
     """A converted seq2seq model run by ``ctranslate2.Translator``; implements ``Seq2SeqBackend``."""
 
     name = "ctranslate2"
@@ -110,17 +99,16 @@ class CTranslate2Backend:
     ) -> None:
         """``model`` is a converted dir, or an HF dir/hub id that is converted into the cache on first use.
 
-        ``inter_threads`` (batches decoded in parallel, sharing one copy of the weights) defaults to 2 on a CPU
-        with at least 2 cores and 1 on a GPU: on a 2-core CPU two single-threaded decoders were 1.3-1.5x faster
-        than one decoder on two threads (``benchmarks/RESULTS.md``).
-        ``threads`` (alias ``intra_threads``) defaults to the cores available divided by ``inter_threads``;
-        CTranslate2's own default of 4 oversubscribes small machines. On CPU, ``malloc_tuning`` caps glibc's malloc
-        arenas at one per decoder (``beknopt.models.allocator.limit_arenas``): the benchmark's peak memory was
-        1.15-1.2 GB with the cap and 1.65 GB without.
+        ``inter_threads`` (batches decoded in parallel, sharing one copy of the weights) defaults as
+        :func:`beknopt.models.runtime.decoders_for` says. ``threads`` (alias ``intra_threads``) defaults to the
+        cores available divided by ``inter_threads``; CTranslate2's own default of 4 oversubscribes small
+        machines. Nothing process-wide happens here: on CPU, glibc's arena cap (peak memory 1.15-1.2 GB with it,
+        1.65 GB without in the benchmark) must be set before this starts the Translator's threads, which is
+        why ``beknopt.models.runtime.apply_process_settings`` does it before any backend is built.
         """
-        ct2 = _ctranslate2()
+        ct2 = require_ctranslate2()
         self.model_id = model
-        self.device, self.device_index = resolve_device(device)
+        self.device, self.device_index = ctranslate2_device(device)
         self.compute_type_requested = resolve_compute_type(self.device, dtype, quantize, compute_type)
         source = Path(model_source(model))
         if source.is_dir() and is_ctranslate2_dir(source):
@@ -135,15 +123,9 @@ class CTranslate2Backend:
         check_converted_dir(model, self.model_dir)
         self.tokenizer = _load_tokenizer(self.model_dir)
         self.meta = _read_meta(self.model_dir, self.tokenizer)
-        if inter_threads is None:
-            inter_threads = 2 if self.device == "cpu" and available_cores() >= 2 else 1
-        if inter_threads < 1:
-            raise BeknoptError(f"inter_threads must be at least 1, got {inter_threads}")
-        self.inter_threads = inter_threads
-        self.intra_threads = intra_threads or threads or max(1, available_cores() // inter_threads)
-        # Before the Translator starts its threads: glibc fixes the arena cap when a thread first needs an arena.
-        self.malloc = (limit_arenas(max(2, self.inter_threads)) if malloc_tuning and self.device == "cpu"
-                       else "untouched")
+        self.inter_threads = decoders_for(inter_threads, self.device)
+        self.intra_threads = intra_threads or threads or max(1, available_cores() // self.inter_threads)
+        self.malloc_tuning = malloc_tuning
         try:
             self.translator = ct2.Translator(
                 str(self.model_dir), device=self.device, device_index=self.device_index,
@@ -156,7 +138,7 @@ class CTranslate2Backend:
                 "if the file is damaged or truncated, convert the model again with `beknopt convert`"
             ) from exc
         self.compute_type = getattr(self.translator, "compute_type", self.compute_type_requested)
-        self.max_input_tokens = int(self.meta.get("max_input_tokens") or _tokenizer_limit(self.tokenizer))
+        self.max_input_tokens = int(self.meta.get("max_input_tokens") or model_context(None, self.tokenizer))
         self.defaults: dict[str, Any] = dict(self.meta.get("generation", {}))
         prefix = self.meta.get("forced_bos_token")
         # BART: the decoder starts at </s> (converter's decoder_start_token) and must then emit <s>, as HF forces.
@@ -165,8 +147,11 @@ class CTranslate2Backend:
         # gives the same text (and the same work) for the same max_new_tokens.
         self.forced_eos = bool(self.meta.get("forced_eos_token"))
 
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return [len(ids) for ids in encode(self.tokenizer, texts)]
+    @property
+    def malloc(self) -> str:
+        """The arena cap this process has (``"arenas capped at N"``...), or ``"untouched"`` (not applied, off, or
+        no CPU)."""
+        return malloc_state("arenas", device=self.device, malloc_tuning=self.malloc_tuning)
 
     def _options(self, kwargs: dict[str, Any], batching: BatchSettings) -> dict[str, Any]:
         """GenerationSettings keywords (``None`` = model default) as ``translate_batch`` options."""
@@ -198,9 +183,7 @@ class CTranslate2Backend:
         batching = batching or BatchSettings()
         if not texts:
             return []
-        ids = encode(self.tokenizer, texts)
-        lengths = [len(x) for x in ids]
-        check_input_lengths(lengths, self.max_input_tokens, self.model_id)
+        ids, lengths = self.encode_checked(texts)
         outputs: list[str] = [""] * len(texts)
         # All batches are queued at once and CTranslate2 decodes inter_threads of them side by side; each
         # decoder gets its share of the requested batch, so as many inputs are in flight as with one decoder.
@@ -215,10 +198,8 @@ class CTranslate2Backend:
             queued.append((batch, self.translator.translate_batch(source, target_prefix=prefix, asynchronous=True,
                                                                   **options)))
         for batch, pending in queued:
-            hypotheses = [self.tokenizer.convert_tokens_to_ids(r.result().hypotheses[0]) for r in pending]
-            decoded = self.tokenizer.batch_decode(hypotheses, skip_special_tokens=True)
-            for index, text in zip(batch, decoded, strict=True):
-                outputs[index] = text.strip()
+            self.decode_into(outputs, batch, [self.tokenizer.convert_tokens_to_ids(r.result().hypotheses[0])
+                                              for r in pending])
         return outputs
 
     def describe(self) -> dict[str, Any]:
@@ -272,8 +253,3 @@ def _load_tokenizer(model_dir: Path) -> Any:
         return AutoTokenizer.from_pretrained(str(model_dir), trust_remote_code=False)
     except (OSError, ValueError, RuntimeError, TypeError) as exc:
         raise ModelLoadError(f"{hint} ({first_line(exc)})") from exc
-
-
-def _tokenizer_limit(tokenizer: Any) -> int:
-    limit = getattr(tokenizer, "model_max_length", None)
-    return limit if isinstance(limit, int) and 0 < limit < 1_000_000 else 512

@@ -5,7 +5,8 @@ tokenize a length-sorted batch with padding (never truncation), generate under `
 decode, then put the outputs back in input order.
 
 Three things make it faster than calling ``model.generate`` on its own, with the same tokens out: on CPU the
-allocator keeps the pages of the large per-step tensors (``beknopt.models.allocator``), beam search gets a
+allocator keeps the pages of the large per-step tensors (``beknopt.models.allocator``, set up by
+``beknopt.models.runtime.apply_process_settings`` before the model loads), beam search gets a
 cache that does not copy the cross-attention keys and values every step (:func:`beam_search_cache`), and on a
 GPU attention avoids cuDNN's per-shape planning (:func:`attention_kernels`).
 """
@@ -19,10 +20,12 @@ from typing import Any
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 from transformers.generation.utils import ALL_CACHE_NAMES
 
-from beknopt.document import BeknoptError
-from beknopt.models.allocator import tune_malloc
-from beknopt.models.backend import BatchSettings, GenerationSettings, check_input_lengths, encode, plan_batches
-from beknopt.models.loading import device_for, load_seq2seq, model_context, torch_dtype_for
+from beknopt.models.backend import BatchSettings, GenerationSettings, TokenizedBackend, plan_batches
+from beknopt.models.devices import torch_device, torch_dtype
+from beknopt.models.errors import BackendOptionError
+from beknopt.models.loading import load_seq2seq, model_context
+from beknopt.models.registry import common, register_backend
+from beknopt.models.runtime import malloc_state
 
 
 class BeamSearchCache(EncoderDecoderCache):
@@ -63,7 +66,20 @@ def attention_kernels(device: str) -> contextlib.AbstractContextManager[Any]:
     return sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH])
 
 
-class TransformersBackend:
+@register_backend(
+    "transformers",
+    options=(
+        common("device", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps"),
+        common("dtype", help="auto (float32 on CPU, float16 on a GPU), float32, float16 or bfloat16"),
+        common("quantize", help="dynamic-int8: int8 linear layers, CPU only"),
+        common("malloc_tuning", help="False: this model does without apply_process_settings' heap tuning"),
+    ),
+    ignores={
+        "threads": "torch's thread pool is process-wide, so apply_process_settings sets it",
+        "inter_threads": "parallel decoders are CTranslate2's; transformers decodes one batch at a time",
+    },
+)
+class TransformersBackend(TokenizedBackend):
     """A loaded ``transformers`` seq2seq model (Marian, BART, PEGASUS...)."""
 
     name = "transformers"
@@ -75,34 +91,35 @@ class TransformersBackend:
         device: str = "auto",
         dtype: str = "auto",
         quantize: str | None = None,
-        threads: int | None = None,
         malloc_tuning: bool = True,
     ) -> None:
+        """Load ``model``; changes nothing process-wide (``beknopt.models.runtime.apply_process_settings`` does)."""
         import torch
 
-        if threads:
-            torch.set_num_threads(threads)
         self.model_id = model
-        self.device = device_for(device)
-        self.malloc = tune_malloc() if malloc_tuning and self.device == "cpu" else "untouched"
-        torch_dtype = torch_dtype_for(dtype, self.device)
-        self.tokenizer, self.model = load_seq2seq(model, device=self.device, dtype=torch_dtype)
-        self.dtype = str(torch_dtype).removeprefix("torch.")
+        self.device = torch_device(device)
+        self.malloc_tuning = malloc_tuning
+        dtype_ = torch_dtype(dtype, self.device)
+        self.tokenizer, self.model = load_seq2seq(model, device=self.device, dtype=dtype_)
+        self.dtype = str(dtype_).removeprefix("torch.")
         self.quantize = quantize
         if quantize == "dynamic-int8":
             if self.device != "cpu":
-                raise BeknoptError("dynamic int8 quantisation is a CPU option; use dtype float16 on a GPU")
+                raise BackendOptionError("dynamic int8 quantisation is a CPU option; use dtype float16 on a GPU")
             self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
         elif quantize is not None:
-            raise BeknoptError(f"unknown quantisation '{quantize}' for the transformers backend: use dynamic-int8")
+            raise BackendOptionError(f"unknown quantisation '{quantize}' for the transformers backend: use "
+                                     "dynamic-int8")
         self.max_input_tokens = model_context(self.model.config, self.tokenizer)
         # beknopt always passes explicit new-token limits; the card's absolute lengths would only conflict.
         generation_config = self.model.generation_config
         generation_config.max_length = None
         generation_config.min_length = None
 
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return [len(ids) for ids in encode(self.tokenizer, texts)]
+    @property
+    def malloc(self) -> str:
+        """The heap tuning this process has (``"tuned"``...), or ``"untouched"`` (not applied, off, or no CPU)."""
+        return malloc_state("heap", device=self.device, malloc_tuning=self.malloc_tuning)
 
     def generate(
         self, texts: Sequence[str], settings: GenerationSettings, batching: BatchSettings | None = None
@@ -110,9 +127,7 @@ class TransformersBackend:
         import torch
 
         batching = batching or BatchSettings()
-        ids = encode(self.tokenizer, texts)  # tokenised once; each batch is padded from these ids
-        lengths = [len(x) for x in ids]
-        check_input_lengths(lengths, self.max_input_tokens, self.model_id)
+        ids, lengths = self.encode_checked(texts)  # each batch is padded from these ids
         outputs: list[str] = [""] * len(texts)
         for batch in plan_batches(lengths, batching):
             kwargs = settings.generate_kwargs(max(lengths[i] for i in batch))
@@ -124,9 +139,7 @@ class TransformersBackend:
                 kwargs.update(beam_search_cache(self.model))
             with torch.inference_mode(), attention_kernels(self.device):
                 generated = self.model.generate(**enc, **kwargs)
-            decoded = self.tokenizer.batch_decode(generated, skip_special_tokens=True)
-            for index, text in zip(batch, decoded, strict=True):
-                outputs[index] = text.strip()
+            self.decode_into(outputs, batch, generated)
         return outputs
 
     def describe(self) -> dict[str, Any]:

@@ -18,16 +18,8 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from beknopt.document import BeknoptError
-
-
-class ModelNotFoundError(BeknoptError):
-    """The named model is neither a local directory nor reachable (or cached) on the Hugging Face hub."""
-
-
-class ModelLoadError(BeknoptError):
-    """The model was found but could not be loaded (unsupported architecture, broken or unsafe files)."""
-
+from beknopt.models.devices import torch_device as device_for  # noqa: F401  (beknopt info imports it from here)
+from beknopt.models.errors import ModelLoadError, ModelNotFoundError
 
 SAFE_WEIGHTS = "model.safetensors"
 SAFE_WEIGHTS_INDEX = "model.safetensors.index.json"
@@ -69,39 +61,6 @@ def model_source(name: str) -> str:
     if name.startswith((".", "/", "~")) or name.count("/") > 1:
         raise ModelNotFoundError(f"model directory '{name}' does not exist")
     return name
-
-
-def device_for(device: str = "auto") -> str:
-    """Resolve ``auto`` to cuda, then mps, then cpu; reject devices this machine does not have."""
-    import torch
-
-    if device == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return "mps"
-        return "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise BeknoptError(f"device '{device}' requested but no CUDA GPU is available; use --device cpu")
-    if device not in {"cpu", "mps"} and not device.startswith("cuda"):
-        raise BeknoptError(f"unknown device '{device}': expected auto, cpu, cuda, cuda:N or mps")
-    return device
-
-
-def torch_dtype_for(dtype: str, device: str) -> Any:
-    """``auto`` is float32 on CPU and float16 on a GPU; bf16 on CPU is opt-in (fast only with AMX/AVX512-BF16)."""
-    import torch
-
-    table = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16, "fp16": torch.float16,
-             "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
-    if dtype == "auto":
-        return torch.float16 if device.startswith("cuda") else torch.float32
-    if dtype not in table:
-        raise BeknoptError(f"unknown dtype '{dtype}': expected auto, float32, float16 or bfloat16")
-    if table[dtype] is torch.float16 and device == "cpu":
-        raise BeknoptError("float16 is not supported for generation on CPU; use float32 or bfloat16")
-    return table[dtype]
 
 
 def one_line(text: str, limit: int = 160) -> str:
@@ -289,7 +248,8 @@ def load_seq2seq(name: str, *, device: str, dtype: Any) -> tuple[Any, Any]:
 
 
 def model_context(config: Any, tokenizer: Any) -> int:
-    """The longest input the model accepts, in tokens (position embeddings bound it, the tokenizer may too)."""
+    """The longest input the model accepts, in tokens: position embeddings bound it (when ``config`` is given),
+    the tokenizer may too; 512 when neither says."""
     limits = [getattr(config, "max_position_embeddings", None)]
     tok_max = getattr(tokenizer, "model_max_length", None)
     if isinstance(tok_max, int) and 0 < tok_max < 1_000_000:

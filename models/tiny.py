@@ -13,6 +13,7 @@ import json
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 MARIAN_SPECIALS = ("</s>", "<unk>")
 
@@ -50,6 +51,26 @@ def _train_spm(lines: list[str], prefix: Path, vocab_size: int) -> None:
         )
 
 
+def _shape(vocab_size: int, d_model: int, encoder_layers: int, decoder_layers: int, max_positions: int
+           ) -> dict[str, int]:
+    """The size of a tiny encoder-decoder, the same for both architectures: two heads, a 2x feed-forward."""
+    return {"vocab_size": vocab_size, "d_model": d_model, "encoder_layers": encoder_layers,
+            "decoder_layers": decoder_layers, "encoder_attention_heads": 2, "decoder_attention_heads": 2,
+            "encoder_ffn_dim": d_model * 2, "decoder_ffn_dim": d_model * 2, "max_position_embeddings": max_positions}
+
+
+def _save_random(model_class: Any, config: Any, generation: Any, seed: int, out: Path) -> Path:
+    """Initialise ``model_class`` from ``seed`` (so every build is the same model) and save it with its
+    generation defaults into ``out``."""
+    import torch
+
+    torch.manual_seed(seed)
+    model = model_class(config).eval()
+    model.generation_config = generation
+    model.save_pretrained(out)
+    return out
+
+
 def build_tiny_marian(
     out_dir: str | Path,
     source_lines: list[str],
@@ -66,7 +87,6 @@ def build_tiny_marian(
     The layout matches ``Helsinki-NLP/opus-mt-*`` snapshots (source.spm, target.spm, vocab.json, config.json,
     model.safetensors), with a shared vocabulary and ``<pad>`` as decoder start, as in the real models.
     """
-    import torch
     from transformers import GenerationConfig, MarianConfig, MarianMTModel, MarianTokenizer
 
     out = Path(out_dir)
@@ -93,16 +113,8 @@ def build_tiny_marian(
         tokenizer.save_pretrained(out)
     pad_id = vocab["<pad>"]
     config = MarianConfig(
-        vocab_size=len(vocab),
+        **_shape(len(vocab), d_model, layers, layers, max_positions),
         decoder_vocab_size=len(vocab),
-        d_model=d_model,
-        encoder_layers=layers,
-        decoder_layers=layers,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=d_model * 2,
-        decoder_ffn_dim=d_model * 2,
-        max_position_embeddings=max_positions,
         activation_function="swish",
         pad_token_id=pad_id,
         eos_token_id=vocab["</s>"],
@@ -113,9 +125,7 @@ def build_tiny_marian(
         static_position_embeddings=True,
         architectures=["MarianMTModel"],
     )
-    torch.manual_seed(seed)
-    model = MarianMTModel(config).eval()
-    model.generation_config = GenerationConfig(
+    generation = GenerationConfig(
         bad_words_ids=[[pad_id]],
         decoder_start_token_id=pad_id,
         pad_token_id=pad_id,
@@ -124,8 +134,7 @@ def build_tiny_marian(
         max_length=max_positions,
         num_beams=4,
     )
-    model.save_pretrained(out)
-    return out
+    return _save_random(MarianMTModel, config, generation, seed, out)
 
 
 def build_tiny_bart(
@@ -143,7 +152,6 @@ def build_tiny_bart(
 
     ``max_positions`` is the model's context; tests pass a small one so long articles must be chunked.
     """
-    import torch
     from tokenizers import ByteLevelBPETokenizer
     from transformers import BartConfig, BartForConditionalGeneration, BartTokenizer, GenerationConfig
 
@@ -165,15 +173,7 @@ def build_tiny_bart(
         tokenizer.save_pretrained(out)
     vocab = tokenizer.get_vocab()
     config = BartConfig(
-        vocab_size=len(vocab),
-        d_model=d_model,
-        encoder_layers=encoder_layers,
-        decoder_layers=decoder_layers,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=d_model * 2,
-        decoder_ffn_dim=d_model * 2,
-        max_position_embeddings=max_positions,
+        **_shape(len(vocab), d_model, encoder_layers, decoder_layers, max_positions),
         bos_token_id=vocab["<s>"],
         pad_token_id=vocab["<pad>"],
         eos_token_id=vocab["</s>"],
@@ -182,9 +182,7 @@ def build_tiny_bart(
         forced_eos_token_id=vocab["</s>"],
         architectures=["BartForConditionalGeneration"],
     )
-    torch.manual_seed(seed)
-    model = BartForConditionalGeneration(config).eval()
-    model.generation_config = GenerationConfig(
+    generation = GenerationConfig(
         bos_token_id=vocab["<s>"],
         pad_token_id=vocab["<pad>"],
         eos_token_id=vocab["</s>"],
@@ -198,8 +196,7 @@ def build_tiny_bart(
         length_penalty=2.0,
         early_stopping=True,
     )
-    model.save_pretrained(out)
-    return out
+    return _save_random(BartForConditionalGeneration, config, generation, seed, out)
 
 
 def flores_lines(lang: str = "nl") -> list[str]:

@@ -19,7 +19,9 @@ _EXPORTS = {
     "Document": "beknopt.document",
     "InputError": "beknopt.document",
     "LeadSummariser": "beknopt.summarise",
+    "LanguageStage": "beknopt.language",
     "Pipeline": "beknopt.pipeline",
+    "PipelineConfig": "beknopt.config",
     "Result": "beknopt.document",
     "SplitStage": "beknopt.stages",
     "Summariser": "beknopt.summarise",
@@ -35,7 +37,9 @@ __all__ = sorted([*_EXPORTS, "__version__"])
 
 if TYPE_CHECKING:
     from beknopt.cleaning import Cleaned, clean
+    from beknopt.config import PipelineConfig
     from beknopt.document import BeknoptError, Document, InputError, Result
+    from beknopt.language import LanguageStage
     from beknopt.pipeline import ArticleError, Pipeline
     from beknopt.split import split_paragraphs, split_sentences
     from beknopt.stages import CleanStage, SplitStage

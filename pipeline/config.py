@@ -1,270 +1,206 @@
-"""The options of ``beknopt run``, defined once for the command line and the ``beknopt.toml`` config file.
+"""One description of a pipeline: :class:`PipelineConfig`, validated once, the only home of the defaults.
 
-Each option is one row of ``RUN_OPTIONS``: its flag (``--summary-beams``), its config key (``summary_beams``),
-its type and, for pipeline settings, the ``Pipeline.from_pretrained`` keyword it feeds. Unset options are left
-out, so the defaults stay in one place: the Python API. Precedence: built-in defaults < config file < flags.
+``Pipeline.from_pretrained``, ``beknopt run`` (flags and ``beknopt.toml``), the Ray actors and
+``beknopt eval-pipeline`` all describe the pipeline they want as a ``PipelineConfig`` and build it with
+``Pipeline.from_config``, so they run the same stages with the same settings. The config reads and writes the
+TOML keys of ``beknopt run`` (``beams = 2``, ``no_cache = true``), so a config file is a saved configuration.
+
+Nothing here loads a model or changes the process: building does (``beknopt.pipeline``), and the process-wide
+settings are applied by the entry points (``apply_process_settings``).
 """
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import difflib
-import re
-import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from beknopt.document import BeknoptError
+from beknopt.models.presets import DEFAULT_TRANSLATION_MODEL
+from beknopt.options import OPTIONS_BY_NAME, RUN_OPTIONS, ConfigError, load_config
 
-__all__ = ["RUN_OPTIONS", "ConfigError", "Option", "add_options", "load_config", "merge_settings", "parse_bytes",
-           "pipeline_kwargs"]
+__all__ = ["DEFAULT_TRANSLATION_MODEL", "NON_DUTCH_POLICIES", "PipelineConfig"]
 
-
-class ConfigError(BeknoptError):
-    """The config file cannot be read or holds an unknown key or a value of the wrong type (exit 2)."""
+NON_DUTCH_POLICIES = ("skip", "translate", "fail")
+SUMMARIZERS = ("abstractive", "lead")
+SUMMARY_LENGTHS = ("short", "medium", "long")
+# the two "off" switches of the command line, stored the other way round
+_NEGATED = {"no_cache": "cache", "no_guard": "guard"}
 
 
 @dataclass(frozen=True)
-class Option:
-    """One ``run`` option: flag ``--name-with-dashes``, config key ``name_with_underscores``."""
+class PipelineConfig:
+    """Everything that decides what a pipeline does: models, how they run, generation, batching, cleaning and
+    the language check. Frozen: a pipeline's config cannot drift from the pipeline that was built from it."""
 
-    name: str
-    kind: str  # "str", "int", "int+", "float", "bool", "list", "bytes"
-    help: str
-    group: str = "pipeline"  # "pipeline" (models and generation), "batch", "logging"
-    kwarg: str | None = None  # the Pipeline.from_pretrained keyword, for pipeline options
-    choices: tuple[str, ...] | None = None
-    short: str | None = None
-    metavar: str | None = None
+    translation_model: str = DEFAULT_TRANSLATION_MODEL
+    summarization_model: str | None = None  # preset fast|balanced|best, hub id or folder; None: balanced
+    summarizer: str = "abstractive"  # or "lead": the first lead_sentences sentences, no model
+    lead_sentences: int = 3
+    backend: str = "auto"
+    device: str = "auto"
+    dtype: str = "auto"
+    quantize: str | None = None
+    threads: int | None = None
+    inter_threads: int | None = None
+    backend_options: Mapping[str, Any] = field(default_factory=dict)
+    num_beams: int = 4
+    max_new_tokens: int | None = 512
+    translation_batch_size: int = 32
+    max_batch_tokens: int = 4096
+    summary_length: str = "medium"
+    min_summary_tokens: int | None = None
+    max_summary_tokens: int | None = None
+    summary_num_beams: int = 4
+    no_repeat_ngram_size: int = 3
+    summary_batch_size: int = 8
+    cache: bool = True
+    guard: bool = True
+    boilerplate: tuple[str, ...] | None = None
+    extra_boilerplate: tuple[str, ...] = ()
+    language_check: bool = True
+    on_non_dutch: str = "skip"
+    dutch_threshold: float = 0.5
+    batch_size: int = 16
 
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
+    def __post_init__(self) -> None:
+        # lists from TOML or callers become tuples, so the config stays hashable and comparable
+        if self.boilerplate is not None and not isinstance(self.boilerplate, tuple):
+            object.__setattr__(self, "boilerplate", tuple(self.boilerplate))
+        if not isinstance(self.extra_boilerplate, tuple):
+            object.__setattr__(self, "extra_boilerplate", tuple(self.extra_boilerplate))
+        object.__setattr__(self, "backend_options", dict(self.backend_options))
+        self._validate()
+
+    def _validate(self) -> None:
+        def fail(name: str, why: str) -> None:
+            raise ConfigError(f"pipeline setting '{name}' {why}, got {getattr(self, name)!r}")
+
+        for name in ("translation_model", "backend", "device", "dtype"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                fail(name, "must be a non-empty string")
+        for name in ("lead_sentences", "num_beams", "translation_batch_size", "max_batch_tokens",
+                     "summary_num_beams", "summary_batch_size", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                fail(name, "must be a whole number of at least 1")
+        for name in ("threads", "inter_threads", "max_new_tokens", "max_summary_tokens"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                fail(name, "must be a whole number of at least 1 (or unset)")
+        for name in ("min_summary_tokens", "no_repeat_ngram_size"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                fail(name, "must be a whole number of at least 0")
+        for name, choices in (("summarizer", SUMMARIZERS), ("summary_length", SUMMARY_LENGTHS),
+                              ("on_non_dutch", NON_DUTCH_POLICIES)):
+            if getattr(self, name) not in choices:
+                fail(name, f"must be one of {', '.join(choices)}")
+        for name in ("cache", "guard", "language_check"):
+            if not isinstance(getattr(self, name), bool):
+                fail(name, "must be true or false")
+        threshold = self.dutch_threshold
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0.0 <= threshold <= 1.0:
+            fail("dutch_threshold", "must be a number between 0 and 1")
+
+    # -- building from and saving to the command line's names -----------------------------------------
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> PipelineConfig:
+        """Like the constructor, but an unknown name is a ``ConfigError`` that suggests the nearest one."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        for name in kwargs:
+            if name not in fields:
+                close = difflib.get_close_matches(name, sorted(fields), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ConfigError(f"unknown pipeline setting '{name}'{hint}")
+        return cls(**kwargs)
+
+    @classmethod
+    def from_options(cls, settings: Mapping[str, Any], base: PipelineConfig | None = None) -> PipelineConfig:
+        """The config for ``beknopt run`` option values (flag or TOML names, already type-checked); options
+        that are not pipeline settings are ignored. ``--beams`` also sets the summary beams unless
+        ``--summary-beams`` is given, as the command line documents."""
+        changes: dict[str, Any] = {}
+        for name, value in settings.items():
+            option = OPTIONS_BY_NAME.get(name)
+            if option is None or option.kwarg is None:
+                continue
+            if name in _NEGATED:
+                if value:
+                    changes[_NEGATED[name]] = False
+                continue
+            changes[option.kwarg] = tuple(value) if isinstance(value, list) else value
+        if "num_beams" in changes and "summary_num_beams" not in changes:
+            changes["summary_num_beams"] = changes["num_beams"]
+        return dataclasses.replace(base or cls(), **changes)
+
+    def to_options(self) -> dict[str, Any]:
+        """The ``beknopt run`` option values that differ from the defaults (TOML names), for a config file.
+
+        Settings with no option (``backend_options``, ``boilerplate``, ``language_check``) are not included:
+        :meth:`to_toml` says so rather than dropping them silently.
+        """
+        default = PipelineConfig()
+        out: dict[str, Any] = {}
+        for option in RUN_OPTIONS:
+            if option.kwarg is None:
+                continue
+            value = getattr(self, option.kwarg)
+            if option.name in _NEGATED:
+                if value is False:
+                    out[option.name] = True
+                continue
+            if option.name == "summary_beams":  # what from_options would make of the beams written
+                implied = self.num_beams if self.num_beams != default.num_beams else default.summary_num_beams
+                if value != implied:
+                    out[option.name] = value
+                continue
+            if value != getattr(default, option.kwarg):
+                out[option.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def to_toml(self) -> str:
+        """A ``beknopt.toml`` that ``beknopt run --config`` (and :meth:`from_toml`) reads back as this config."""
+        extra = [name for name in ("backend_options", "boilerplate", "language_check")
+                 if getattr(self, name) != getattr(PipelineConfig(), name)]
+        if extra:
+            raise ConfigError(f"{', '.join(extra)} cannot be written to a beknopt.toml (no option for them)")
+        lines = ["# beknopt pipeline configuration (keys: the long options of beknopt run, with underscores)"]
+        lines += [f"{key} = {_toml_value(value)}" for key, value in self.to_options().items()]
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> PipelineConfig:
+        """The pipeline part of a ``beknopt.toml`` (other keys, such as ``output``, are checked and ignored)."""
+        return cls.from_options(load_config(path))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def process_settings(self) -> dict[str, Any]:
+        """What the entry points apply to the whole process before building (threads, allocator)."""
+        return {"backend": self.backend, "device": self.device, "threads": self.threads,
+                "inter_threads": self.inter_threads,
+                "malloc_tuning": bool(self.backend_options.get("malloc_tuning", True))}
 
 
-RUN_OPTIONS: tuple[Option, ...] = (
-    # models and generation: the keywords of Pipeline.from_pretrained
-    Option("translation_model", "str", "translation model: hub id or local folder (default: "
-           "Helsinki-NLP/opus-mt-nl-en)", kwarg="translation_model", metavar="MODEL"),
-    Option("summarization_model", "str", "summarisation model: preset fast|balanced|best, hub id or local "
-           "folder (default: balanced)", kwarg="summarization_model", metavar="MODEL"),
-    Option("summarizer", "str", "abstractive (a model) or lead (the first sentences, no model)",
-           kwarg="summarizer", choices=("abstractive", "lead")),
-    Option("lead_sentences", "int+", "sentences in a lead summary (default: 3)", kwarg="lead_sentences",
-           metavar="N"),
-    Option("backend", "str", "auto, transformers or ctranslate2 (default: auto)", kwarg="backend"),
-    Option("device", "str", "auto, cpu, cuda, cuda:N or mps (default: auto)", kwarg="device"),
-    Option("dtype", "str", "auto, float32, float16 or bfloat16 (default: auto)", kwarg="dtype"),
-    Option("quantize", "str", "quantisation, backend-specific (e.g. int8 for ctranslate2)", kwarg="quantize"),
-    Option("threads", "int+", "CPU threads for the models", kwarg="threads", metavar="N"),
-    Option("inter_threads", "int+", "ctranslate2: batches decoded in parallel, each with --threads threads "
-           "(default: 2 on a CPU with 2+ cores, else 1)", kwarg="inter_threads", metavar="N"),
-    Option("beams", "int+", "beam size for translation, and for summaries unless --summary-beams is given "
-           "(default: 4)", kwarg="num_beams", metavar="N"),
-    Option("max_new_tokens", "int+", "longest translation of one sentence, in tokens (default: 512)",
-           kwarg="max_new_tokens", metavar="N"),
-    Option("translation_batch_size", "int+", "sentences per translation batch (default: 32)",
-           kwarg="translation_batch_size", metavar="N"),
-    Option("max_batch_tokens", "int+", "token budget of one model batch (default: 4096)",
-           kwarg="max_batch_tokens", metavar="N"),
-    Option("summary_length", "str", "summary length preset (default: medium)", kwarg="summary_length",
-           choices=("short", "medium", "long")),
-    Option("min_summary_tokens", "int", "shortest summary, in tokens (overrides the length preset)",
-           kwarg="min_summary_tokens", metavar="N"),
-    Option("max_summary_tokens", "int+", "longest summary, in tokens (overrides the length preset)",
-           kwarg="max_summary_tokens", metavar="N"),
-    Option("summary_beams", "int+", "beam size for summaries (default: --beams, else 4)",
-           kwarg="summary_num_beams", metavar="N"),
-    Option("no_repeat_ngram_size", "int", "summaries never repeat an n-gram of this size (default: 3)",
-           kwarg="no_repeat_ngram_size", metavar="N"),
-    Option("summary_batch_size", "int+", "texts per summarisation batch (default: 8)",
-           kwarg="summary_batch_size", metavar="N"),
-    Option("no_cache", "bool", "do not reuse translations of repeated sentences", kwarg="cache"),
-    Option("no_guard", "bool", "do not retry degenerate (looping) translations", kwarg="guard"),
-    Option("extra_boilerplate", "list", "a regular expression for extra boilerplate lines to drop "
-           "(repeatable)", kwarg="extra_boilerplate", metavar="REGEX"),
-    Option("batch_size", "int+", "articles per pipeline batch (default: 16)", kwarg="batch_size", metavar="N"),
-    # engine: where the model work runs
-    Option("engine", "str", "local (default) or ray: run the models on Ray Data actors (pip install "
-           "\"beknopt[ray]\")", group="engine", choices=("local", "ray")),
-    Option("ray_address", "str", "with --engine ray: auto joins a running cluster, ray://host:port a remote "
-           "one; default: start a local Ray instance", group="engine", metavar="ADDRESS"),
-    Option("workers", "int+", "with --engine ray: actors, each with its own copy of the models (default: 1)",
-           group="engine", metavar="N"),
-    Option("num_gpus_per_worker", "float", "with --engine ray: GPUs per actor, e.g. 1 or 0.5 (default: 0)",
-           group="engine", metavar="G"),
-    Option("ray_window", "int+", "with --engine ray: articles sent to the actors at a time (default: 1024)",
-           group="engine", metavar="N"),
-    # batch behaviour
-    Option("output", "str", "output folder (required)", group="batch", short="-o", metavar="OUTDIR"),
-    Option("format", "str", "json (default) writes one JSON per article; md also writes a Markdown page",
-           group="batch", choices=("json", "md")),
-    Option("on_non_dutch", "str", "what to do with articles that are not Dutch (default: skip)",
-           group="batch", choices=("skip", "translate", "fail")),
-    Option("dutch_threshold", "float", "an article is not Dutch when another language is detected with at "
-           "least this probability (default: 0.5)", group="batch", metavar="P"),
-    Option("max_bytes", "bytes", "largest article file (or JSONL line) read; accepts 500k, 5M (default: 5M)",
-           group="batch", metavar="SIZE"),
-    Option("force", "bool", "redo every article, even unchanged ones", group="batch"),
-    Option("dry_run", "bool", "list what would be processed and skipped; write nothing", group="batch"),
-    # logging
-    Option("quiet", "bool", "no progress bar and no per-article messages (the final line stays)",
-           group="logging", short="-q"),
-    Option("verbose", "bool", "a line per article and the breakdown of skipped articles",
-           group="logging", short="-v"),
-    Option("log_format", "str", "text (default) or json: one JSON object per event on stderr, "
-           "for job schedulers", group="logging", choices=("text", "json")),
-)
-OPTIONS_BY_NAME: dict[str, Option] = {o.name: o for o in RUN_OPTIONS}
-CONFIG_ONLY = {"inputs": "list"}  # the positional INPUTs can come from the file too
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "ki": 2**10, "mi": 2**20, "gi": 2**30}
-
-
-def parse_bytes(text: str | int) -> int:
-    """``5000000``, ``5M``, ``500k``, ``2MiB`` -> bytes (k/M/G are powers of 1000, Ki/Mi/Gi of 1024)."""
-    if isinstance(text, int) and not isinstance(text, bool):
-        value = text
-    else:
-        match = _SIZE.match(str(text))
-        if not match:
-            raise ValueError(f"not a size: {text!r} (examples: 5000000, 500k, 5M, 2MiB)")
-        unit = (match.group(2) or "").lower().rstrip("b")
-        value = int(float(match.group(1)) * _UNITS[unit])
-    if value < 1:
-        raise ValueError(f"size must be at least 1 byte, got {text!r}")
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
     return value
 
 
-def convert(option: Option, value: Any, *, from_text: bool) -> Any:
-    """Check and convert one value; ``from_text`` for command-line strings, else a TOML value."""
-    kind = option.kind
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise ValueError("must be true or false")
-        return value
-    if kind == "list":
-        if from_text:
-            return [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError("must be a list of strings")
-        return value
-    if kind == "bytes":
-        return parse_bytes(value)
-    if kind in ("int", "int+"):
-        if from_text:
-            try:
-                value = int(value)
-            except ValueError:
-                raise ValueError(f"must be a whole number, got {value!r}") from None
-        elif not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError(f"must be a whole number, got {value!r}")
-        minimum = 1 if kind == "int+" else 0
-        if value < minimum:
-            raise ValueError(f"must be at least {minimum}, got {value}")
-        return value
-    if kind == "float":
-        if from_text:
-            try:
-                value = float(value)
-            except ValueError:
-                raise ValueError(f"must be a number, got {value!r}") from None
-        elif not isinstance(value, int | float) or isinstance(value, bool):
-            raise ValueError(f"must be a number, got {value!r}")
-        return float(value)
-    if not isinstance(value, str):
-        raise ValueError(f"must be a string, got {value!r}")
-    if option.choices and value not in option.choices:
-        raise ValueError(f"must be one of {', '.join(option.choices)}, got {value!r}")
-    return value
-
-
-def load_config(path: str | Path) -> dict[str, Any]:
-    """Read a ``beknopt.toml``: flat keys named like the long options (underscores), checked and converted."""
-    try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-    settings: dict[str, Any] = {}
-    known = [*OPTIONS_BY_NAME, *CONFIG_ONLY]
-    for key, value in raw.items():
-        if key in CONFIG_ONLY:
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(f"config file {path}: '{key}' must be a list of strings")
-            settings[key] = value
-            continue
-        option = OPTIONS_BY_NAME.get(key)
-        if option is None:
-            close = difflib.get_close_matches(key.replace("-", "_"), known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ConfigError(f"config file {path}: unknown key '{key}'{hint}; keys are the long option names "
-                              "with underscores, e.g. translation_model, beams, on_non_dutch")
-        try:
-            settings[key] = convert(option, value, from_text=False)
-        except ValueError as exc:
-            raise ConfigError(f"config file {path}: '{key}' {exc}") from exc
-    return settings
-
-
-def merge_settings(config: Mapping[str, Any], flags: Mapping[str, Any]) -> dict[str, Any]:
-    """Flags override the file; a repeatable flag (``--extra-boilerplate``) replaces the file's list."""
-    return {**config, **{k: v for k, v in flags.items() if v is not None}}
-
-
-def pipeline_kwargs(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``Pipeline.from_pretrained`` keywords for the pipeline options that are set."""
-    kwargs: dict[str, Any] = {}
-    for option in RUN_OPTIONS:
-        if option.group != "pipeline" or option.kwarg is None or option.name not in settings:
-            continue
-        value = settings[option.name]
-        if option.name in ("no_cache", "no_guard"):
-            if value:
-                kwargs[option.kwarg] = False
-            continue
-        kwargs[option.kwarg] = value
-    if "num_beams" in kwargs and "summary_num_beams" not in kwargs:
-        kwargs["summary_num_beams"] = kwargs["num_beams"]
-    return kwargs
-
-
-GROUP_TITLES = {"pipeline": "models and generation", "engine": "engine", "batch": "batch", "logging": "logging"}
-
-
-def _type_for(option: Option) -> Any:
-    def parse(text: str) -> Any:
-        try:
-            return convert(option, text, from_text=True)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from exc
-
-    parse.__name__ = option.kind
-    return parse
-
-
-def add_options(parser: argparse.ArgumentParser, options: Iterable[Option]) -> None:
-    """Add options as flags in titled groups, unset by default, so config values and API defaults show through.
-
-    ``beknopt run`` adds all of them; ``beknopt eval-pipeline`` only the pipeline ones.
-    """
-    groups: dict[str, Any] = {}
-    for option in options:
-        if option.group not in groups:
-            groups[option.group] = parser.add_argument_group(GROUP_TITLES.get(option.group, option.group))
-        group = groups[option.group]
-        names = [option.short, option.flag] if option.short else [option.flag]
-        if option.kind == "bool":
-            group.add_argument(*names, dest=option.name, action="store_true", default=argparse.SUPPRESS,
-                               help=option.help)
-        elif option.kind == "list":
-            group.add_argument(*names, dest=option.name, action="append", metavar=option.metavar,
-                               default=argparse.SUPPRESS, help=option.help)
-        else:
-            group.add_argument(*names, dest=option.name, type=_type_for(option), choices=option.choices,
-                               metavar=option.metavar, default=argparse.SUPPRESS, help=option.help)
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string

@@ -7,6 +7,7 @@ harness can all speak this single format (``Result.to_dict()``).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -87,6 +88,25 @@ class Document:
 
 Result = Document
 """What the pipeline returns: the finished ``Document``."""
+
+ArticleInput = str | bytes | Document | Mapping[str, Any]
+
+
+def to_document(item: ArticleInput, default_id: str) -> Document:
+    """Accept raw text/bytes, a ``Document`` or a JSON-like mapping (``text`` or ``body``, ``id``, metadata)."""
+    if isinstance(item, Document):
+        return item
+    if isinstance(item, str | bytes):
+        return Document(id=default_id, source=item)
+    if isinstance(item, Mapping):
+        text = item.get("text", item.get("body"))
+        doc_id = str(item.get("id") or default_id)
+        if not isinstance(text, str):
+            raise InputError(f"{doc_id}: no text field (expected 'text' or 'body' with a string)")
+        metadata = {k: item[k] for k in ("title", "date", "url", "author") if item.get(k) is not None}
+        return Document(id=doc_id, source=text, metadata=metadata,
+                        source_format=str(item.get("format", "auto")))
+    raise TypeError(f"cannot make an article from {type(item).__name__}: pass str, bytes, dict or Document")
 
 
 def join_paragraphs(sentences: list[str], paragraph_of: list[int]) -> str:

@@ -14,12 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-__all__ = ["DEFAULT_DUTCH_THRESHOLD", "LanguageVerdict", "assess", "detect_language", "is_dutch"]
+from beknopt.config import NON_DUTCH_POLICIES, PipelineConfig
+from beknopt.document import Document
+from beknopt.stage import LANGUAGE, DocumentStage
 
-DEFAULT_DUTCH_THRESHOLD = 0.5
+__all__ = ["DEFAULT_DUTCH_THRESHOLD", "LanguageStage", "LanguageVerdict", "assess", "detect_language", "is_dutch"]
+
+DEFAULT_DUTCH_THRESHOLD = PipelineConfig.dutch_threshold
 SHORT_TEXT_WORDS = 20
 SHORT_TEXT_CONFIDENCE = 0.9
 # Languages a short Dutch text is mistaken for (Afrikaans, Frisian, Luxembourgish, Nynorsk/Norwegian, Danish,
@@ -82,3 +87,47 @@ def is_dutch(text: str, threshold: float = DEFAULT_DUTCH_THRESHOLD) -> bool:
         raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
     code, probability = detect_language(text)
     return code == "nl" and probability >= threshold
+
+
+class LanguageStage(DocumentStage):
+    """Refuse (or flag) articles that are not Dutch before a Dutch->English model turns them into nonsense.
+
+    Runs after cleaning. An article counts as not Dutch when another language is detected with at least
+    ``threshold`` probability (an unsure detection lets the article through). A text under 20 words
+    detected as a language close to Dutch, or without high confidence, is a guess: it goes on with a warning
+    (:func:`assess`). ``skip`` marks it failed with ``outcome: skipped`` (a batch counts it as skipped, not
+    failed), ``fail`` marks it failed, ``translate`` keeps it with a warning.
+    """
+
+    name = LANGUAGE
+
+    def __init__(self, on_non_dutch: str = "skip", threshold: float = DEFAULT_DUTCH_THRESHOLD) -> None:
+        if on_non_dutch not in NON_DUTCH_POLICIES:
+            raise ValueError(f"on_non_dutch must be one of {', '.join(NON_DUTCH_POLICIES)}, got {on_non_dutch!r}")
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
+        self.on_non_dutch = on_non_dutch
+        self.threshold = threshold
+
+    def describe(self) -> dict[str, Any]:
+        return {"detector": "py3langid", "on_non_dutch": self.on_non_dutch, "threshold": self.threshold}
+
+    def process_one(self, doc: Document) -> None:
+        if doc.clean_text is None:
+            return
+        try:
+            verdict = assess(doc.clean_text, self.threshold)
+        except ValueError as exc:
+            doc.fail(self.name, str(exc))
+            return
+        if verdict.verdict == "unsure":
+            doc.warn(self.name, verdict.describe())
+        if verdict.verdict != "not-dutch":
+            return
+        reason = f"not Dutch: {verdict.describe()}"
+        if self.on_non_dutch == "translate":
+            doc.warn(self.name, f"{reason}; translated anyway (--on-non-dutch translate)")
+            return
+        doc.fail(self.name, reason)
+        if self.on_non_dutch == "skip" and doc.error is not None:
+            doc.error["outcome"] = "skipped"

@@ -3,36 +3,29 @@
 Articles are taken from the input a batch at a time and flow through every stage together, so the sentences
 of many articles share the translator's length-sorted batches. Results stream out in input order; a failing
 article is marked (``result.error``) and the rest of its batch goes on.
+
+:func:`build_pipeline` is the one function that turns a :class:`~beknopt.config.PipelineConfig` into stages;
+``from_pretrained``, ``from_config``, the CLI, the Ray actors and ``eval-pipeline`` all go through it.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import inspect
 import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from beknopt.document import BeknoptError, Document, InputError, Result
-from beknopt.models.backend import BatchSettings
-from beknopt.models.registry import DEFAULT_TRANSLATION_MODEL, load_backend, resolve_summary_model
-from beknopt.stages import CleanStage, SplitStage
-from beknopt.summarise import LeadSummariser, Summariser
-from beknopt.translate import Translator
+from beknopt.config import PipelineConfig
+from beknopt.document import ArticleInput, BeknoptError, Document, InputError, Result, to_document
+from beknopt.stage import CLEAN, LANGUAGE, TRANSLATE, run_stage, stage_name
 
 if TYPE_CHECKING:
     from beknopt.ray_engine import RaySettings
 
 Stage = Callable[[list[Document]], list[Document]]
-ArticleInput = str | bytes | Document | Mapping[str, Any]
-
-
-def stage_name(stage: Stage) -> str:
-    """A stage's ``name`` attribute, else its function or class name (for user-supplied callables)."""
-    return getattr(stage, "name", None) or getattr(stage, "__name__", None) or type(stage).__name__
 
 
 class ArticleError(BeknoptError):
@@ -43,26 +36,6 @@ class ArticleError(BeknoptError):
         stage, reason = (doc.error or {}).get("stage", "?"), (doc.error or {}).get("reason", "unknown error")
         named = reason if reason.startswith(f"{doc.id}:") else f"{doc.id}: {reason}"
         return cls(f"{named} (stage: {stage})")
-
-
-def to_document(item: ArticleInput, default_id: str) -> Document:
-    """Accept raw text/bytes, a ``Document`` or a JSON-like mapping (``text`` or ``body``, ``id``, metadata)."""
-    if isinstance(item, Document):
-        return item
-    if isinstance(item, str | bytes):
-        return Document(id=default_id, source=item)
-    if isinstance(item, Mapping):
-        text = item.get("text", item.get("body"))
-        doc_id = str(item.get("id") or default_id)
-        if not isinstance(text, str):
-            raise InputError(f"{doc_id}: no text field (expected 'text' or 'body' with a string)")
-        metadata = {k: item[k] for k in ("title", "date", "url", "author") if item.get(k) is not None}
-        return Document(id=doc_id, source=text, metadata=metadata,
-                        source_format=str(item.get("format", "auto")))
-    raise TypeError(f"cannot make an article from {type(item).__name__}: pass str, bytes, dict or Document")
-
-
-_DEFAULT_STAGES = ("clean", "split", "translate", "summarise")
 
 
 def _same(pipeline: Pipeline) -> Pipeline:
@@ -95,81 +68,38 @@ class Pipeline:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.stages = list(stages)
         self.batch_size = batch_size
-        self.recipe: dict[str, Any] | None = None
+        self.config: PipelineConfig | None = None  # set by build_pipeline
+        self._built_stages: list[str] = []
 
     @classmethod
-    def from_pretrained(
-        cls,
-        translation_model: str = DEFAULT_TRANSLATION_MODEL,
-        summarization_model: str | None = None,
-        *,
-        summarizer: str = "abstractive",
-        lead_sentences: int = 3,
-        backend: str = "auto",
-        device: str = "auto",
-        dtype: str = "auto",
-        quantize: str | None = None,
-        threads: int | None = None,
-        inter_threads: int | None = None,
-        backend_options: Mapping[str, Any] | None = None,
-        num_beams: int = 4,
-        max_new_tokens: int | None = 512,
-        translation_batch_size: int = 32,
-        max_batch_tokens: int = 4096,
-        summary_length: str = "medium",
-        min_summary_tokens: int | None = None,
-        max_summary_tokens: int | None = None,
-        summary_num_beams: int = 4,
-        no_repeat_ngram_size: int = 3,
-        summary_batch_size: int = 8,
-        cache: bool = True,
-        guard: bool = True,
-        boilerplate: Sequence[str] | None = None,
-        extra_boilerplate: Sequence[str] = (),
-        batch_size: int = 16,
-    ) -> Pipeline:
-        """Load the models (hub id, preset name or local directory) and wire the four stages.
+    def from_pretrained(cls, translation_model: str | None = None, summarization_model: str | None = None,
+                        **settings: Any) -> Pipeline:
+        """Load the models (hub id, preset name or local directory) and wire the stages.
 
-        ``summarizer="lead"`` skips the summarisation model and takes the first ``lead_sentences`` sentences.
-        ``threads`` are CPU threads per model (torch, or CTranslate2's intra-op threads); ``inter_threads`` is
-        how many batches CTranslate2 decodes in parallel. ``backend_options`` go to the backend as they are.
+        ``settings`` are the fields of :class:`~beknopt.config.PipelineConfig` (``device``, ``num_beams``,
+        ``summary_length``, ``on_non_dutch``...; an unknown name is an error); the defaults live there.
+        Like the command line, this applies the config's process-wide settings first (``threads``, the CPU
+        allocator): see :func:`beknopt.runtime.apply_process_settings`.
         """
-        options = {"device": device, "dtype": dtype, "quantize": quantize, "threads": threads,
-                   **({"inter_threads": inter_threads} if inter_threads else {}), **(backend_options or {})}
-        translation_backend = load_backend(translation_model, backend, **options)
-        translator = Translator(
-            translation_backend, num_beams=num_beams, max_new_tokens=max_new_tokens,
-            batching=BatchSettings(translation_batch_size, max_batch_tokens), cache=cache, guard=guard,
-        )
-        summary_stage: Stage
-        if summarizer == "lead":
-            summary_stage = LeadSummariser(lead_sentences)
-        elif summarizer == "abstractive":
-            summary_backend = load_backend(resolve_summary_model(summarization_model), backend, **options)
-            summary_stage = Summariser(
-                summary_backend, length=summary_length, min_new_tokens=min_summary_tokens,
-                max_new_tokens=max_summary_tokens, num_beams=summary_num_beams,
-                no_repeat_ngram_size=no_repeat_ngram_size,
-                batching=BatchSettings(summary_batch_size, max(max_batch_tokens, summary_backend.max_input_tokens)),
-            )
-        else:
-            raise BeknoptError(f"unknown summarizer '{summarizer}': use 'abstractive' or 'lead'")
-        stages: list[Stage] = [
-            CleanStage(boilerplate=boilerplate, extra_boilerplate=extra_boilerplate),
-            SplitStage(max_tokens=translator.max_input_tokens, count_tokens=translator.count_tokens),
-            translator,
-            summary_stage,
-        ]
-        pipeline = cls(stages, batch_size=batch_size)
-        pipeline.recipe = {k: v for k, v in locals().items() if k in _FROM_PRETRAINED_ARGS}
-        return pipeline
+        if translation_model is not None:
+            settings["translation_model"] = translation_model
+        if summarization_model is not None:
+            settings["summarization_model"] = summarization_model
+        return cls.from_config(PipelineConfig.from_kwargs(**settings))
+
+    @classmethod
+    def from_config(cls, config: PipelineConfig) -> Pipeline:
+        """Apply the config's process-wide settings, then build it (the entry points' way in)."""
+        from beknopt.runtime import apply_process_settings
+
+        apply_process_settings(config)
+        return build_pipeline(config)
 
     def factory(self) -> Callable[[], Pipeline]:
-        """A picklable way to rebuild this pipeline elsewhere (a Ray actor): the ``from_pretrained`` arguments
-        when the stages are still the ones it made, else the pipeline itself (shipped whole, models included)."""
-        recipe = self.recipe
-        if recipe is not None and [stage_name(s) for s in self.stages] == list(_DEFAULT_STAGES):
-            return functools.partial(Pipeline.from_pretrained, **recipe)
+        """A picklable way to rebuild this pipeline elsewhere (a Ray actor): its config when the stages are
+        still the ones it made, else the pipeline itself (shipped whole, models included)."""
+        if self.config is not None and [stage_name(s) for s in self.stages] == self._built_stages:
+            return functools.partial(Pipeline.from_config, self.config)
         return functools.partial(_same, self)
 
     def only(self, *names: str) -> Pipeline:
@@ -208,7 +138,7 @@ class Pipeline:
         (result,) = self.process([doc])
         if result.error is not None:
             stage, reason = result.error["stage"], result.error["reason"]
-            if stage in {"read", "clean"}:
+            if stage in {"read", CLEAN, LANGUAGE}:  # the input itself is unusable (empty, binary, not Dutch)
                 raise InputError(reason)
             raise ArticleError.from_document(result)
         return result
@@ -317,32 +247,57 @@ class Pipeline:
         described = self.describe()
         models = self.models(described)
         for doc in docs:
-            doc.models.update({("translation" if k == "translate" else "summarization"): v
+            doc.models.update({("translation" if k == TRANSLATE else "summarization"): v
                                for k, v in models.items()})
             doc.settings = described
         start = time.perf_counter()
         for stage in self.stages:
-            live = [d for d in docs if d.ok]
-            if not live:
+            if not any(d.ok for d in docs):
                 break
-            self._run_stage(stage, live)
+            run_stage(stage, docs)
         share = (time.perf_counter() - start) / max(1, len(docs))
         for doc in docs:
             doc.timings["total"] = round(share, 6)
         return docs
 
-    def _run_stage(self, stage: Stage, docs: list[Document]) -> None:
-        name = stage_name(stage)
-        try:
-            stage(docs)
-        except (BeknoptError, RuntimeError, ValueError, IndexError, MemoryError) as exc:
-            if len(docs) == 1:
-                docs[0].fail(name, f"{type(exc).__name__}: {exc}")
-                return
-            # Re-run one article at a time so only the article that breaks the stage is marked failed.
-            for doc in docs:
-                self._run_stage(stage, [doc])
 
+def build_pipeline(config: PipelineConfig) -> Pipeline:
+    """The stages a config describes, models loaded: clean, language (unless ``language_check`` is off),
+    split, translate, summarise. Builds only: it changes nothing process-wide."""
+    from beknopt.language import LanguageStage
+    from beknopt.models.backend import BatchSettings
+    from beknopt.models.registry import load_backend, resolve_summary_model
+    from beknopt.stages import CleanStage, SplitStage
+    from beknopt.summarise import LeadSummariser, Summariser
+    from beknopt.translate import Translator
 
-# what Pipeline.factory() needs to rebuild a pipeline made by from_pretrained
-_FROM_PRETRAINED_ARGS = frozenset(inspect.signature(Pipeline.from_pretrained).parameters) - {"cls"}
+    options = {"device": config.device, "dtype": config.dtype, "quantize": config.quantize,
+               "threads": config.threads, **({"inter_threads": config.inter_threads} if config.inter_threads else {}),
+               **config.backend_options}
+    translator = Translator(
+        load_backend(config.translation_model, config.backend, **options), num_beams=config.num_beams,
+        max_new_tokens=config.max_new_tokens, batching=BatchSettings(config.translation_batch_size,
+                                                                      config.max_batch_tokens),
+        cache=config.cache, guard=config.guard,
+    )
+    summary_stage: Stage
+    if config.summarizer == "lead":
+        summary_stage = LeadSummariser(config.lead_sentences)
+    else:
+        summary_backend = load_backend(resolve_summary_model(config.summarization_model), config.backend, **options)
+        summary_stage = Summariser(
+            summary_backend, length=config.summary_length, min_new_tokens=config.min_summary_tokens,
+            max_new_tokens=config.max_summary_tokens, num_beams=config.summary_num_beams,
+            no_repeat_ngram_size=config.no_repeat_ngram_size,
+            batching=BatchSettings(config.summary_batch_size,
+                                   max(config.max_batch_tokens, summary_backend.max_input_tokens)),
+        )
+    stages: list[Stage] = [CleanStage(boilerplate=config.boilerplate, extra_boilerplate=config.extra_boilerplate)]
+    if config.language_check:
+        stages.append(LanguageStage(config.on_non_dutch, config.dutch_threshold))
+    stages += [SplitStage(max_tokens=translator.max_input_tokens, count_tokens=translator.count_tokens),
+               translator, summary_stage]
+    pipeline = Pipeline(stages, batch_size=config.batch_size)
+    pipeline.config = config
+    pipeline._built_stages = [stage_name(s) for s in stages]
+    return pipeline

@@ -59,10 +59,10 @@ class PipelineActor:
         self.pipeline = factory()
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        from beknopt.batch import BatchRunner
+        from beknopt.stage import isolate_any
 
         docs = [pickle.loads(blob) for blob in batch["doc"]]
-        BatchRunner.isolate(docs, self.pipeline.process)
+        isolate_any(docs, self.pipeline.process)
         return {"index": batch["index"], "doc": [pickle.dumps(doc) for doc in docs]}
 
 

@@ -40,6 +40,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from beknopt.textpatterns import SENTENCE_CLOSERS, SENTENCE_ITEM_NUMBER, SENTENCE_LIST_ITEM, SENTENCE_OPENERS
+
 __all__ = ["fit_sentences", "split_long_sentence", "split_paragraphs", "split_sentences"]
 
 LANGS = ("nl", "en")
@@ -97,11 +99,8 @@ _LANG_RULES: dict[str, tuple[dict[str, str], frozenset[str], frozenset[str]]] = 
     "en": (_table(_EN_PREFIX, _EN_FINAL, _EN_AMBIGUOUS), frozenset(), frozenset(_EN_STARTERS.split())),
 }
 
-_OPENERS = "\"'„“‘‚«‹([{¡¿"
-_CLOSERS = "\"'”’»›)]}"
-
 # A boundary candidate: terminal punctuation, then closing quotes/brackets, then whitespace (or the end).
-_CANDIDATE = re.compile(r"[.!?…]+[" + re.escape(_CLOSERS) + r"]*(?=\s|$)")
+_CANDIDATE = re.compile(r"[.!?…]+[" + re.escape(SENTENCE_CLOSERS) + r"]*(?=\s|$)")
 
 # Initials: "J.", "J.P.", "W.-A.", "Th.", "Chr.", "IJ." (a name follows, so never a boundary).
 _INITIALS = re.compile(r"(?:(?:[A-Z]|Th|Ch|Chr|Ph|Joh|Jac|Wm|IJ)\.-?)+")
@@ -109,14 +108,11 @@ _INITIALS = re.compile(r"(?:(?:[A-Z]|Th|Ch|Chr|Ph|Joh|Jac|Wm|IJ)\.-?)+")
 # Dutch clitic sentence openers: "'s Avonds", "'t Is", "'n Beetje".
 _NL_CLITIC = re.compile(r"^['’][stn]\b")
 
-# List items: bullets, "1." / "1)" / "(1)", "a)" / "a.".
-_LIST_ITEM = re.compile(r"^(?:[-*•·▪‣◦●►–—]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
-
 # What comes before the period of "1. Eerste" or "a. punt": an item number, never a sentence of its own.
-_LIST_MARKER = re.compile(r"\(?(?:\d{1,2}|[a-z])")
+_LIST_MARKER = re.compile(SENTENCE_ITEM_NUMBER)
 
 # A line ending in sentence-final punctuation (possibly inside closers) does not need a forced break.
-_ENDS_SENTENCE = re.compile(r"[.!?…][" + re.escape(_CLOSERS) + r"]*$")
+_ENDS_SENTENCE = re.compile(r"[.!?…][" + re.escape(SENTENCE_CLOSERS) + r"]*$")
 _ENDS_OPEN = re.compile(r"[,;\-–—(\[/&+]$")
 
 # Words that cannot end a heading: a line ending in one of them is a soft-wrapped sentence.
@@ -160,7 +156,7 @@ def _can_start_sentence(next_token: str, lang: str) -> bool:
     """Whether ``next_token`` may open a sentence: capital, digit, or a Dutch clitic like ``'s``."""
     if lang == "nl" and _NL_CLITIC.match(next_token):
         return True
-    core = next_token.lstrip(_OPENERS + "-–—")
+    core = next_token.lstrip(SENTENCE_OPENERS + "-–—")
     if not core:
         return False
     return core[0].isupper() or core[0].isdigit()
@@ -177,7 +173,7 @@ def _period_is_boundary(word: str, next_token: str, lang: str) -> bool:
     if kind == FINAL:
         return True
     if kind == AMBIGUOUS or (len(word) == 1 and word.islower()):
-        return next_token.lstrip(_OPENERS).rstrip(".,;:!?" + _CLOSERS) in starters
+        return next_token.lstrip(SENTENCE_OPENERS).rstrip(".,;:!?" + SENTENCE_CLOSERS) in starters
     return not _INITIALS.fullmatch(word + ".")  # initials precede a name
 
 
@@ -193,7 +189,7 @@ def _is_boundary(block: str, match: re.Match[str], lang: str) -> bool:
     if not _HAS_WORD.search(block[:word_start] + raw_word):
         return False  # nothing but punctuation before it: an opening "..." is not a sentence
     text = match.group()
-    punct = text.rstrip(_CLOSERS)
+    punct = text.rstrip(SENTENCE_CLOSERS)
     if "!" in punct or "?" in punct:
         return True
     if "…" in punct or ".." in punct:
@@ -202,7 +198,7 @@ def _is_boundary(block: str, match: re.Match[str], lang: str) -> bool:
     if len(text) > len(punct):
         # The period sits inside a closing quote or bracket: that closer ends a unit, even after "bijv.".
         return True
-    return _period_is_boundary(raw_word.lstrip(_OPENERS), next_token, lang)
+    return _period_is_boundary(raw_word.lstrip(SENTENCE_OPENERS), next_token, lang)
 
 
 def _split_block(block: str, lang: str) -> list[str]:
@@ -237,10 +233,10 @@ def _hard_break(line: str, next_line: str, lang: str) -> bool:
     sentence. Everything else is a soft wrap. A line ending in ``.``/``!``/``?`` is left to the sentence
     rules, which treat the newline as a space.
     """
-    next_starts = _can_start_sentence(next_line.split(" ", 1)[0], lang) or next_line[0] in _OPENERS
-    if _LIST_ITEM.match(next_line):
+    next_starts = _can_start_sentence(next_line.split(" ", 1)[0], lang) or next_line[0] in SENTENCE_OPENERS
+    if SENTENCE_LIST_ITEM.match(next_line):
         return True
-    if _LIST_ITEM.match(line):
+    if SENTENCE_LIST_ITEM.match(line):
         return next_starts
     if _ENDS_SENTENCE.search(line) or _ENDS_OPEN.search(line) or not next_starts:
         return False

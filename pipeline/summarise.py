@@ -15,17 +15,19 @@ the reduce loop as soon as it has nothing left to summarise, so the loop never s
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from beknopt.document import BeknoptError, Document
 from beknopt.models.backend import BatchSettings, GenerationSettings, Seq2SeqBackend
-from beknopt.models.registry import LENGTH_PRESETS
 from beknopt.split import split_long_sentence, split_sentences
+from beknopt.stage import SUMMARISE, BatchStage
 
-STAGE = "summarise"
+STAGE = SUMMARISE
+# (min_new_tokens, max_new_tokens) of the final summary; "medium" is the CNN/DailyMail setting of the BART cards.
+# Length is a summary policy, not a property of a model: it lives with the summariser.
+LENGTH_PRESETS: dict[str, tuple[int, int]] = {"short": (20, 60), "medium": (56, 142), "long": (100, 256)}
 
 # Special tokens a backend may leave in its output when it decodes without skipping them.
 _SPECIAL_TOKENS = re.compile(r"</?s>|<pad>|<unk>|<mask>|<\|endoftext\|>|<extra_id_\d+>|\[(?:PAD|CLS|SEP|UNK|MASK)\]")
@@ -113,7 +115,7 @@ def _verify_chunks(chunks: list[list[str]], budget: int, count_tokens: Any) -> l
     return out
 
 
-class Summariser:
+class Summariser(BatchStage):
     """Abstractive summariser over a ``Seq2SeqBackend`` with map-reduce for long input."""
 
     name = STAGE
@@ -292,12 +294,11 @@ class Summariser:
         trimmed[doc_index] = trimmed.get(doc_index, 0) + 1
         return " ".join(words[:lo])
 
-    def __call__(self, docs: list[Document]) -> list[Document]:
-        live = [d for d in docs if d.ok]
-        start = time.perf_counter()
-        outputs = self.summarise_many([d.translations for d in live])
-        elapsed = time.perf_counter() - start
-        for doc, out in zip(live, outputs, strict=True):
+    def process(self, docs: list[Document]) -> None:
+        """Every level's chunks of all articles go to the model together; each article gets an equal share of
+        the time."""
+        outputs = self.summarise_many([d.translations for d in docs])
+        for doc, out in zip(docs, outputs, strict=True):
             doc.summary_chunks = out.chunks
             for message in out.warnings:
                 doc.warn(STAGE, message)
@@ -305,11 +306,9 @@ class Summariser:
                 doc.fail(STAGE, out.error)
             else:
                 doc.summary = out.summary
-            doc.timings[STAGE] = round(elapsed / max(1, len(live)), 6)
-        return docs
 
 
-class LeadSummariser:
+class LeadSummariser(BatchStage):
     """Extractive baseline: the first ``n`` translated sentences. Needs no model; the standard news baseline."""
 
     name = STAGE
@@ -326,10 +325,7 @@ class LeadSummariser:
         sentences = split_sentences(text, lang="en") if isinstance(text, str) else list(text)
         return SummaryOutput(" ".join(sentences[: self.n]), 0, 0)
 
-    def __call__(self, docs: list[Document]) -> list[Document]:
+    def process(self, docs: list[Document]) -> None:
         for doc in docs:
-            if doc.ok:
-                doc.summary = self.summarise(doc.translations).summary
-                doc.summary_chunks = 0
-                doc.timings[STAGE] = 0.0
-        return docs
+            doc.summary = self.summarise(doc.translations).summary
+            doc.summary_chunks = 0

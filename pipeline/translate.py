@@ -8,7 +8,6 @@ token-budgeted batches (by the backend) and then put back in their articles, in 
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,8 +16,9 @@ from typing import Any
 from beknopt.document import Document
 from beknopt.models.backend import BatchSettings, GenerationSettings, Seq2SeqBackend
 from beknopt.split import split_long_sentence
+from beknopt.stage import TRANSLATE, BatchStage
 
-STAGE = "translate"
+STAGE = TRANSLATE
 
 
 class TranslationCache:
@@ -89,7 +89,7 @@ class TranslationReport:
     cache_hits: int = 0
 
 
-class Translator:
+class Translator(BatchStage):
     """Translation stage over a ``Seq2SeqBackend``; usable alone via ``translate`` or as ``stage(docs)``."""
 
     name = STAGE
@@ -205,20 +205,17 @@ class Translator:
     def _key(self, sentence: str) -> tuple[str, str, str]:
         return (self.backend.model_id, self._settings_key, sentence)
 
-    def __call__(self, docs: list[Document]) -> list[Document]:
-        live = [d for d in docs if d.ok]
-        start = time.perf_counter()
-        flat = [s for d in live for s in d.sentences]
+    def process(self, docs: list[Document]) -> list[float]:
+        """The sentences of all articles in one set of length-sorted batches; each article's share of the time
+        is its share of the sentences."""
+        flat = [s for d in docs for s in d.sentences]
         report = self.translate_report(flat)
-        elapsed = time.perf_counter() - start
-        total = max(1, len(flat))
         offset = 0
-        for doc in live:
+        for doc in docs:
             n = len(doc.sentences)
             doc.translations = report.translations[offset : offset + n]
             for i in range(offset, offset + n):
                 for message in report.warnings.get(i, []):
                     doc.warn(STAGE, f"sentence {i - offset + 1}: {message}")
-            doc.timings[STAGE] = round(elapsed * n / total, 6)
             offset += n
-        return docs
+        return [float(len(d.sentences)) for d in docs]

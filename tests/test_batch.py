@@ -10,7 +10,7 @@ import pytest
 
 from beknopt import Document, Pipeline
 from beknopt.batch import BatchOptions, BatchRunner, LanguageStage, OutputLockedError
-from beknopt.config import ConfigError, load_config, parse_bytes, pipeline_kwargs
+from beknopt.batch.outdir import OutputFolder
 from beknopt.inputs import (
     OutputKeys,
     check_inputs,
@@ -20,7 +20,6 @@ from beknopt.inputs import (
     safe_component,
     safe_relpath,
 )
-from beknopt.outdir import OutputFolder
 
 DUTCH = "De gemeenteraad heeft gisteren een nieuw plan aangenomen. Er komen meer bomen in het centrum."
 
@@ -178,36 +177,6 @@ def test_single_file_readers(tmp_path) -> None:
     assert got["e.txt"].error is None
     (big,) = articles(tmp_path / "e.txt", max_bytes=40)
     assert big.error == {"stage": "read", "reason": "too large: 50 bytes is over the --max-bytes limit of 40"}
-
-
-# ----------------------------------------------------------------------------------------------------
-# config
-
-
-def test_parse_bytes() -> None:
-    assert [parse_bytes(x) for x in ("5000000", "5M", "5mb", "500k", "2MiB", "1.5K", 42)] == \
-        [5_000_000, 5_000_000, 5_000_000, 500_000, 2 * 1024 * 1024, 1500, 42]
-    for bad in ("", "veel", "-1", "0", "5 TB"):
-        with pytest.raises(ValueError):
-            parse_bytes(bad)
-
-
-def test_config_file_values_are_checked_and_mapped(tmp_path) -> None:
-    config = tmp_path / "beknopt.toml"
-    config.write_text('beams = 2\nno_cache = true\nno_guard = false\nsummary_length = "short"\n'
-                      'max_bytes = 1000\ndutch_threshold = 1\ninputs = ["a", "b"]\n', encoding="utf-8")
-    settings = load_config(config)
-    assert settings == {"beams": 2, "no_cache": True, "no_guard": False, "summary_length": "short",
-                        "max_bytes": 1000, "dutch_threshold": 1.0, "inputs": ["a", "b"]}
-    assert pipeline_kwargs(settings) == {"num_beams": 2, "summary_num_beams": 2, "cache": False,
-                                         "summary_length": "short"}
-    assert pipeline_kwargs({"beams": 2, "summary_beams": 5}) == {"num_beams": 2, "summary_num_beams": 5}
-    config.write_text("[run]\nbeams = 2\n")
-    with pytest.raises(ConfigError, match="unknown key 'run'"):
-        load_config(config)
-    config.write_text("no_cache = 1\n")
-    with pytest.raises(ConfigError, match="'no_cache' must be true or false"):
-        load_config(config)
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from beknopt import cli, inputs
+from beknopt import inputs
+from beknopt.cli import app as cli_app
 from beknopt.cli import main
+from beknopt.cli import models as cli_models
+from beknopt.cli.progress import Reporter
 
 ARTICLES = Path(__file__).parent / "data" / "cli" / "articles"
 DUTCH = ("De gemeenteraad van Utrecht heeft gisteren ingestemd met een nieuw plan voor het centrum. "
@@ -309,7 +312,7 @@ def test_unreadable_files_and_special_files(tmp_path, capsys, model_args, monkey
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(inputs, "open", guarded_open, raising=False)
+    monkeypatch.setattr(inputs.read, "open", guarded_open, raising=False)
     out = tmp_path / "out"
     code, stdout, _ = run(capsys, "run", str(src), "-o", str(out), *model_args)
     assert (code, stdout) == (1, "1 done, 0 skipped, 3 failed\n")
@@ -455,11 +458,11 @@ class _Terminal:
 def test_progress_bar_only_on_a_terminal() -> None:
     from beknopt.batch import BatchSummary, Outcome
 
-    assert not cli.Reporter(stream=_Terminal(tty=False)).wants_progress
-    assert not cli.Reporter(stream=_Terminal(), quiet=True).wants_progress
-    assert not cli.Reporter(stream=_Terminal(), json_logs=True).wants_progress
+    assert not Reporter(stream=_Terminal(tty=False)).wants_progress
+    assert not Reporter(stream=_Terminal(), quiet=True).wants_progress
+    assert not Reporter(stream=_Terminal(), json_logs=True).wants_progress
     terminal = _Terminal()
-    reporter = cli.Reporter(stream=terminal)
+    reporter = Reporter(stream=terminal)
     assert reporter.wants_progress
     reporter.start(4)
     for i in range(4):
@@ -497,7 +500,7 @@ def test_models_download(tmp_path, capsys, monkeypatch) -> None:
         calls.append((model, local_dir))
         return str(local_dir or f"/cache/{model}")
 
-    monkeypatch.setattr(cli, "_snapshot", fake_snapshot)
+    monkeypatch.setattr(cli_models, "_snapshot", fake_snapshot)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     code, stdout, _ = run(capsys, "models", "download")
     assert code == 0
@@ -517,7 +520,7 @@ def test_models_download(tmp_path, capsys, monkeypatch) -> None:
     def failing(model, local_dir):
         raise OSError("Connection refused\nlong traceback")
 
-    monkeypatch.setattr(cli, "_snapshot", failing)
+    monkeypatch.setattr(cli_models, "_snapshot", failing)
     code, _, stderr = run(capsys, "models", "download", "--preset", "fast")
     assert code == 1 and "cannot download sshleifer/distilbart-cnn-6-6: OSError: Connection refused" in stderr
 
@@ -530,14 +533,15 @@ def test_snapshot_prefers_safetensors(monkeypatch, tmp_path) -> None:
     import huggingface_hub
 
     seen = {}
-    monkeypatch.setattr(cli, "_repo_files", lambda model: ["config.json", "model.safetensors", "pytorch_model.bin"])
+    monkeypatch.setattr(cli_models, "_repo_files",
+                        lambda model: ["config.json", "model.safetensors", "pytorch_model.bin"])
     monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda **kw: seen.update(kw) or "/x")
-    assert cli._snapshot("org/m", tmp_path) == "/x"
+    assert cli_models._snapshot("org/m", tmp_path) == "/x"
     assert "*.bin" in seen["ignore_patterns"] and "*.h5" in seen["ignore_patterns"]
     assert seen["local_dir"] == str(tmp_path) and seen["repo_id"] == "org/m"
-    monkeypatch.setattr(cli, "_repo_files", lambda model: ["config.json", "pytorch_model.bin"])
+    monkeypatch.setattr(cli_models, "_repo_files", lambda model: ["config.json", "pytorch_model.bin"])
     seen.clear()
-    cli._snapshot("org/m", None)
+    cli_models._snapshot("org/m", None)
     assert "*.bin" not in seen["ignore_patterns"] and "local_dir" not in seen
 
 
@@ -555,13 +559,13 @@ def test_downloaded_pickle_only_folder_gets_safetensors(tmp_path, capsys, tiny_m
     weights = load_file(folder / "model.safetensors")
     (folder / "model.safetensors").unlink()
     torch.save(weights, folder / "pytorch_model.bin")
-    assert cli.to_safetensors(folder) is True
+    assert cli_models.to_safetensors(folder) is True
     assert "wrote model.safetensors" in capsys.readouterr().out
     converted = load_file(folder / "model.safetensors")
     assert set(converted) <= set(weights) and all(torch.equal(converted[k], weights[k]) for k in converted)
     (out,) = load_backend(str(folder), device="cpu").generate(["Goedemorgen."], GenerationSettings(1, 4))
     assert isinstance(out, str)
-    assert cli.to_safetensors(folder) is False  # already has them
+    assert cli_models.to_safetensors(folder) is False  # already has them
 
 
 def test_models_tiny_builds_models_that_run(tmp_path, capsys, monkeypatch, tiny_models) -> None:
@@ -597,6 +601,6 @@ def test_eval_and_convert_are_dispatched(capsys, monkeypatch) -> None:
     assert main(["convert", "model", "--quantize", "int8"]) == 3
     assert seen == [("beknopt.eval.cli", ["--predictions", "out/", "--help"]),
                     ("beknopt.models.convert", ["model", "--quantize", "int8"])]
-    monkeypatch.setitem(cli._DISPATCH, "convert", "beknopt.bestaat_niet")
+    monkeypatch.setitem(cli_app._DISPATCH, "convert", "beknopt.bestaat_niet")
     code, _, stderr = run(capsys, "convert", "x")
     assert code == 2 and "'beknopt convert' is not available" in stderr

@@ -32,7 +32,7 @@ def _article_files(outdir: Path) -> list[Path]:
     return [p for p in outdir.rglob("*.json") if ".beknopt" not in p.relative_to(outdir).parts]
 
 
-pytestmark = pytest.mark.usefixtures("restore_torch_threads")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("restore_torch_threads")]
 
 
 def test_killed_run_then_rerun_equals_an_uninterrupted_run(tmp_path, capsys, tiny_models) -> None:

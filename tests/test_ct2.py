@@ -9,10 +9,12 @@ differently); int8 is checked for structure only.
 from __future__ import annotations
 
 import json
+import os
+import platform
 from pathlib import Path
 
 import pytest
-from conftest import check_long_article, check_sample_article, long_article
+from conftest import check_long_article, check_sample_article, fresh_python, long_article
 
 pytest.importorskip("ctranslate2")
 
@@ -190,15 +192,53 @@ def test_parallel_decoders_keep_every_output_in_its_place(ct2_models: dict[str, 
 
 
 def test_cpu_backend_caps_malloc_arenas_unless_told_not_to(ct2_models: dict[str, Path]) -> None:
-    """The cap is process-wide and the first backend to load sets it, so only its form is checked here; the
-    subprocess probe in test_hf_speed.py checks that it holds threads to that many arenas."""
+    """The cap is process-wide and the first call sets it, so only its form is checked here; the subprocess
+    probes (below and in test_hf_speed.py) check that it holds threads to that many arenas."""
     import os
     import platform
 
+    from beknopt.models import apply_process_settings
+
     model = str(ct2_models["marian-int8"])
     assert load_backend(model, device="cpu", malloc_tuning=False).malloc == "untouched"
+    assert apply_process_settings(backend="ctranslate2", device="cpu", threads=None, inter_threads=None,
+                                  malloc_tuning=False)["malloc"] == "untouched"
+    done = apply_process_settings(backend="ctranslate2", device="cpu", threads=None, inter_threads=None)
     capped = load_backend(model, device="cpu").malloc
+    assert done == {"backend": "ctranslate2", "device": "cpu", "malloc": capped}
     if platform.libc_ver()[0] == "glibc" and os.environ.get("BEKNOPT_MALLOC_TUNING", "") != "0":
         assert capped.startswith("arenas capped at ")
     else:
         assert capped.startswith(("off", "unsupported"))
+    assert load_backend(model, device="cpu", malloc_tuning=False).malloc == "untouched"
+
+
+ARENA_PROBE = """
+import ctypes, sys
+from beknopt.models import GenerationSettings, apply_process_settings, load_backend
+from beknopt.models.allocator import applied
+
+done = {}
+if sys.argv[2] == "apply":  # before the Translator starts its threads, as the entry points do
+    done = apply_process_settings(backend="ctranslate2", device="cpu", threads=1, inter_threads=2)
+backend = load_backend(sys.argv[1], device="cpu", threads=1, inter_threads=2)
+backend.generate(["Een zin.", "Nog een zin, wat langer dan de eerste.", "Kort.", "En nog een."] * 4,
+                 GenerationSettings(num_beams=2, max_new_tokens=8))
+print(done.get("malloc"), applied("arenas"), backend.malloc, sep="|")
+sys.stdout.flush()
+ctypes.CDLL("libc.so.6").malloc_stats()  # one "Arena N:" block per arena, on stderr
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the arena cap is glibc-only")
+def test_arena_cap_applied_before_loading_holds_the_decoders_to_two_arenas(ct2_models: dict[str, Path]) -> None:
+    """In a fresh process: loading alone leaves malloc alone (main thread and two decoders: three arenas);
+    ``apply_process_settings`` first caps them at two, which only works because it runs before the Translator."""
+    env = {k: v for k, v in os.environ.items() if k not in {"BEKNOPT_MALLOC_TUNING", "MALLOC_ARENA_MAX"}}
+    model = str(ct2_models["marian-int8"])
+    applied = fresh_python(ARENA_PROBE, model, "apply", env=env, timeout=120)
+    assert applied.stdout.strip().splitlines()[-1] == "|".join(["arenas capped at 2"] * 3)
+    assert applied.stderr.count("Arena ") == 2
+    loaded = fresh_python(ARENA_PROBE, model, "leave", env=env, timeout=120)
+    assert loaded.stdout.strip().splitlines()[-1] == "None|None|untouched"
+    assert loaded.stderr.count("Arena ") > 2

@@ -15,7 +15,7 @@ from rouge_score import rouge_scorer
 from sacrebleu.metrics import BLEU, CHRF, TER
 
 from beknopt.eval import MissingDependencyError, evaluate, load_inputs
-from beknopt.eval.metrics import bertscore
+from beknopt.eval.metrics import BERTScore
 from beknopt.split import split_sentences
 
 DATA = Path(__file__).parent / "data" / "eval"
@@ -159,7 +159,7 @@ def test_newlines_in_translations_are_spaces() -> None:
 @pytest.mark.skipif(importlib.util.find_spec("bert_score") is not None, reason="bert-score is installed")
 def test_bertscore_without_package_is_a_clear_error() -> None:
     with pytest.raises(MissingDependencyError, match="pip install bert-score"):
-        bertscore(["a"], ["a"], "roberta-large", None, n_bootstrap=0, seed=1)
+        BERTScore("roberta-large").per_document(["a"], ["a"])
     with pytest.raises(MissingDependencyError):
         evaluate(["a"], ["a"], n_bootstrap=0, bertscore_model="roberta-large")
 

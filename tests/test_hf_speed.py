@@ -1,7 +1,8 @@
 """The transformers backend's two CPU speed-ups: the beam-search cache and the allocator tuning.
 
 Both must leave the output token for token unchanged; the allocator tuning must really keep large blocks in the
-heap (checked with glibc's own counters in a fresh process, since the setting is process-wide).
+heap (checked with glibc's own counters in a fresh process, since the setting is process-wide), and only
+``apply_process_settings`` may apply it, never building a backend.
 """
 
 from __future__ import annotations
@@ -109,9 +110,9 @@ needs_glibc = pytest.mark.skipif(
     reason="allocator tuning is glibc-only; the check reads glibc's mallinfo2",
 )
 
-PROBE = """
+# glibc's malloc, free and mallinfo2 (its counters), for the fresh-process probes below
+LIBC = """
 import ctypes, sys
-from beknopt.models.allocator import malloc_status, tune_malloc
 
 class Info(ctypes.Structure):
     _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
@@ -122,6 +123,11 @@ libc.mallinfo2.restype = Info
 libc.malloc.restype = ctypes.c_void_p
 libc.malloc.argtypes = [ctypes.c_size_t]
 libc.free.argtypes = [ctypes.c_void_p]
+"""
+
+PROBE = LIBC + """
+from beknopt.models.allocator import malloc_status, tune_malloc
+
 before = malloc_status()
 status = tune_malloc() if sys.argv[1] == "tune" else "not asked"
 again = tune_malloc() if sys.argv[1] == "tune" else "not asked"
@@ -149,16 +155,56 @@ def test_malloc_tuning_can_be_switched_off_by_environment() -> None:
                                                          "off (BEKNOPT_MALLOC_TUNING=0)", "mmapped"]
 
 
-def test_backend_tunes_malloc_on_cpu_unless_told_not_to(tiny_models) -> None:
-    from beknopt.models import load_backend
+def test_process_settings_tune_malloc_for_a_cpu_backend_unless_told_not_to(tiny_models) -> None:
+    """The tuning is applied by ``apply_process_settings`` (before the models load), and a backend reports it."""
+    from beknopt.models import apply_process_settings, load_backend
 
     marian, _ = tiny_models
     assert load_backend(str(marian), device="cpu", malloc_tuning=False).malloc == "untouched"
+    assert apply_process_settings(backend="transformers", device="cpu", threads=None, inter_threads=None,
+                                  malloc_tuning=False)["malloc"] == "untouched"
+    done = apply_process_settings(backend="transformers", device="cpu", threads=None, inter_threads=None)
     tuned = load_backend(str(marian), device="cpu").malloc
+    assert done == {"backend": "transformers", "device": "cpu", "malloc": tuned}
     if GLIBC and os.environ.get("BEKNOPT_MALLOC_TUNING", "") != "0":
         assert tuned == "tuned"
     else:
         assert tuned.startswith(("off", "unsupported"))
+    assert load_backend(str(marian), device="cpu", malloc_tuning=False).malloc == "untouched"
+
+
+PROCESS_PROBE = LIBC + """
+import torch
+from beknopt.models import apply_process_settings, load_backend
+from beknopt.models.allocator import applied
+
+def heap_keeps_48_mb():
+    block = libc.malloc(48 << 20)
+    mmapped = libc.mallinfo2().hblkhd
+    libc.free(block)
+    return "mmapped" if mmapped >= 48 << 20 else "heap"
+
+start = torch.get_num_threads()
+backend = load_backend(sys.argv[1], device="cpu", threads=start + 1)  # loading alone changes nothing
+loaded = [torch.get_num_threads() == start, applied("heap"), backend.malloc, heap_keeps_48_mb()]
+done = apply_process_settings(backend="transformers", device="cpu", threads=start + 1, inter_threads=None,
+                              malloc_tuning=sys.argv[2] == "tune")
+applied_ = [torch.get_num_threads() == start + 1, done["torch_threads"] == str(start + 1), done["malloc"],
+            heap_keeps_48_mb()]
+print(*loaded, *applied_, sep="|")
+"""
+
+
+@needs_glibc
+def test_only_apply_process_settings_changes_threads_and_malloc(tiny_models) -> None:
+    """In a fresh process: building a backend leaves torch's threads and malloc alone; the explicit call sets both
+    (and ``malloc_tuning=False`` leaves malloc alone)."""
+    marian, _ = tiny_models
+    env = {k: v for k, v in os.environ.items() if k != "BEKNOPT_MALLOC_TUNING"}
+    out = fresh_python(PROCESS_PROBE, str(marian), "tune", env=env, timeout=120).stdout.strip().splitlines()[-1]
+    assert out.split("|") == ["True", "None", "untouched", "mmapped", "True", "True", "tuned", "heap"]
+    out = fresh_python(PROCESS_PROBE, str(marian), "leave", env=env, timeout=120).stdout.strip().splitlines()[-1]
+    assert out.split("|") == ["True", "None", "untouched", "mmapped", "True", "True", "untouched", "mmapped"]
 
 
 ARENA_PROBE = """

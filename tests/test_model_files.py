@@ -234,19 +234,26 @@ def test_ctranslate2_backend_checks_a_local_hf_dir_before_converting(tiny_models
 # ---------------------------------------------------------------------------------------------------- CLI
 
 
+def broken_copy(model: Path, tmp_path: Path, damage: str, *, zipped: bool) -> tuple[Path, Path]:
+    """A copy of ``model`` with its weights cut to 100 bytes, or replaced by a pickle that would create the
+    returned marker file if it were ever unpickled."""
+    broken = copy_model(model, tmp_path / f"broken-{model.name}")
+    marker = tmp_path / "payload-ran"
+    if damage == "truncated":
+        weights = broken / "model.safetensors"
+        weights.write_bytes(weights.read_bytes()[:100])
+    else:
+        write_pickle_weights(broken, marker, zipped=zipped)
+    return broken, marker
+
+
 @pytest.mark.parametrize("damage", ["truncated", "pickle"])
 def test_cli_reports_one_line_and_exits_2(tiny_models: tuple[Path, Path], tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str], damage: str) -> None:
     from beknopt.cli import main
 
     marian, bart = tiny_models
-    broken = copy_model(marian, tmp_path / "broken-marian")
-    marker = tmp_path / "payload-ran"
-    if damage == "truncated":
-        weights = broken / "model.safetensors"
-        weights.write_bytes(weights.read_bytes()[:100])
-    else:
-        write_pickle_weights(broken, marker, zipped=True)
+    broken, marker = broken_copy(marian, tmp_path, damage, zipped=True)
     capsys.readouterr()
     code = main(["run", str(DATA / "articles"), "-o", str(tmp_path / "out"), "--translation-model", str(broken),
                  "--summarization-model", str(bart), "--device", "cpu"])
@@ -266,13 +273,7 @@ def test_convert_reports_one_line_and_exits_2(tiny_models: tuple[Path, Path], tm
     pytest.importorskip("ctranslate2")
     from beknopt.cli import main
 
-    broken = copy_model(tiny_models[1], tmp_path / "broken-bart")
-    marker = tmp_path / "payload-ran"
-    if damage == "truncated":
-        weights = broken / "model.safetensors"
-        weights.write_bytes(weights.read_bytes()[:100])
-    else:
-        write_pickle_weights(broken, marker, zipped=False)
+    broken, marker = broken_copy(tiny_models[1], tmp_path, damage, zipped=False)
     capsys.readouterr()
     code = main(["convert", str(broken), str(tmp_path / "ct2")])
     err = capsys.readouterr().err

@@ -11,6 +11,7 @@ from test_cli import make_mixed_folder, read_jsonl
 from beknopt.cli import main
 
 pytest.importorskip("ray.data", reason='the Ray engine is an extra: pip install "beknopt[ray]"')
+pytestmark = pytest.mark.slow
 
 
 def _comparable(record: dict) -> dict:

@@ -100,6 +100,11 @@ DUTCH_CASES: list[tuple[str, list[str]]] = [
         ["Hij vertrok.", "(Dat was te verwachten.)", "Wij bleven."],
     ),
     ("Het heette 'De Ster'. Iedereen kende het.", ["Het heette 'De Ster'.", "Iedereen kende het."]),
+    # opening marks before a capital, ¿ and { too (see beknopt.textpatterns)
+    (
+        "Hij kwam. ¿Qué pasa? Niemand wist het. {Noot} Einde.",
+        ["Hij kwam.", "¿Qué pasa?", "Niemand wist het.", "{Noot} Einde."],
+    ),
     # Dutch clitic sentence openers
     ("Het was koud. 's Avonds vroor het.", ["Het was koud.", "'s Avonds vroor het."]),
     ("Zo gaat dat. 't Is niet anders.", ["Zo gaat dat.", "'t Is niet anders."]),
@@ -154,53 +159,52 @@ def test_unknown_language_is_rejected() -> None:
 # ------------------------------------------------------------------------------------- paragraphs and lines
 
 
-def test_blank_lines_separate_paragraphs() -> None:
-    text = "Eerste zin van\nalinea een. Tweede zin.\n\n  \nDerde zin dhr.\nJansen kwam.\r\n\r\nLaatste"
-    assert split_sentences(text) == [
-        "Eerste zin van alinea een.",
-        "Tweede zin.",
-        "Derde zin dhr. Jansen kwam.",
-        "Laatste",
-    ]
+# Each case: text with line breaks -> the sentences expected; the id says which rule it checks.
+LINE_CASES = [
+    pytest.param(
+        "Eerste zin van\nalinea een. Tweede zin.\n\n  \nDerde zin dhr.\nJansen kwam.\r\n\r\nLaatste",
+        ["Eerste zin van alinea een.", "Tweede zin.", "Derde zin dhr. Jansen kwam.", "Laatste"],
+        id="blank_lines_separate_paragraphs",
+    ),
+    pytest.param(
+        "Een zin zonder punt\n\nvolgende alinea",
+        ["Een zin zonder punt", "volgende alinea"],
+        id="no_sentence_spans_a_blank_line",
+    ),
+    pytest.param(
+        "Kabinet valt over stikstof\nHet kabinet is gevallen. De premier bood ontslag aan.",
+        ["Kabinet valt over stikstof", "Het kabinet is gevallen.", "De premier bood ontslag aan."],
+        id="heading_without_punctuation_is_a_boundary",
+    ),
+    pytest.param(
+        "Het kabinet van\nMark Rutte viel in 2023 over\nmigratie, en de premier\nvertrok.",
+        ["Het kabinet van Mark Rutte viel in 2023 over migratie, en de premier vertrok."],
+        id="soft_wrapped_lines_are_joined",
+    ),
+    pytest.param(
+        "Dit zijn de punten:\n- lagere lasten\n- meer woningen\n• betere zorg\n1. Eerste\n2) Tweede",
+        ["Dit zijn de punten:", "- lagere lasten", "- meer woningen", "• betere zorg", "1. Eerste", "2) Tweede"],
+        id="list_items_are_boundaries",
+    ),
+    pytest.param(  # wider than the cleaning stage's list items (see beknopt.textpatterns)
+        "Dit zijn de punten:\na) lagere lasten\n(2) meer woningen\n● betere zorg\n— minder files",
+        ["Dit zijn de punten:", "a) lagere lasten", "(2) meer woningen", "● betere zorg", "— minder files"],
+        id="letter_bracketed_and_other_bullet_items_are_boundaries",
+    ),
+    pytest.param(
+        "Let op:\nDe weg is dicht.", ["Let op:", "De weg is dicht."], id="line_ending_in_colon_before_capital",
+    ),
+    pytest.param(
+        "Een  zin\tmet\u00a0ruimte.   Nog een.",
+        ["Een zin met ruimte.", "Nog een."],
+        id="whitespace_inside_sentences_is_normalised",
+    ),
+]
 
 
-def test_no_sentence_spans_a_blank_line() -> None:
-    assert split_sentences("Een zin zonder punt\n\nvolgende alinea") == [
-        "Een zin zonder punt",
-        "volgende alinea",
-    ]
-
-
-def test_heading_without_punctuation_is_a_boundary() -> None:
-    text = "Kabinet valt over stikstof\nHet kabinet is gevallen. De premier bood ontslag aan."
-    assert split_sentences(text) == [
-        "Kabinet valt over stikstof",
-        "Het kabinet is gevallen.",
-        "De premier bood ontslag aan.",
-    ]
-
-
-def test_soft_wrapped_lines_are_joined() -> None:
-    text = "Het kabinet van\nMark Rutte viel in 2023 over\nmigratie, en de premier\nvertrok."
-    assert split_sentences(text) == [
-        "Het kabinet van Mark Rutte viel in 2023 over migratie, en de premier vertrok."
-    ]
-
-
-def test_list_items_are_boundaries() -> None:
-    text = "Dit zijn de punten:\n- lagere lasten\n- meer woningen\n• betere zorg\n1. Eerste\n2) Tweede"
-    assert split_sentences(text) == [
-        "Dit zijn de punten:",
-        "- lagere lasten",
-        "- meer woningen",
-        "• betere zorg",
-        "1. Eerste",
-        "2) Tweede",
-    ]
-
-
-def test_line_ending_in_colon_before_capital_is_a_boundary() -> None:
-    assert split_sentences("Let op:\nDe weg is dicht.") == ["Let op:", "De weg is dicht."]
+@pytest.mark.parametrize(("text", "expected"), LINE_CASES)
+def test_line_breaks_and_paragraphs(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
 
 
 def test_split_paragraphs_indices_refer_to_input() -> None:
@@ -213,10 +217,6 @@ def test_split_paragraphs_indices_refer_to_input() -> None:
 def test_split_sentences_empty_text() -> None:
     assert split_sentences("") == []
     assert split_sentences(" \n\n \n") == []
-
-
-def test_whitespace_inside_sentences_is_normalised() -> None:
-    assert split_sentences("Een  zin\tmet\u00a0ruimte.   Nog een.") == ["Een zin met ruimte.", "Nog een."]
 
 
 # ------------------------------------------------------------------------------------------ long sentences
@@ -234,42 +234,40 @@ def test_short_sentence_is_left_alone() -> None:
     assert split_long_sentence("Het  regent vandaag.", 10, words) == ["Het regent vandaag."]
 
 
-def test_clause_boundary_is_preferred_over_words() -> None:
-    sentence = (
-        "Het kabinet wil meer woningen bouwen, maar de gemeenten hebben te weinig grond en te weinig geld."
-    )
-    pieces = split_long_sentence(sentence, 12, words)
-    assert pieces == [
-        "Het kabinet wil meer woningen bouwen,",
-        "maar de gemeenten hebben te weinig grond en te weinig geld.",
-    ]
+# Each case: sentence, token limit (in words), the pieces expected: the preferred boundary wins.
+CLAUSE_CASES = [
+    pytest.param(
+        "Het kabinet wil meer woningen bouwen, maar de gemeenten hebben te weinig grond en te weinig geld.",
+        12,
+        ["Het kabinet wil meer woningen bouwen,", "maar de gemeenten hebben te weinig grond en te weinig geld."],
+        id="clause_boundary_is_preferred_over_words",
+    ),
+    pytest.param(
+        "Eerst dit, dan dat; daarna kwam de rest, en toen was het klaar.",
+        9,
+        ["Eerst dit, dan dat;", "daarna kwam de rest, en toen was het klaar."],
+        id="semicolon_is_preferred_over_comma",
+    ),
+    pytest.param(
+        "Rood, groen, blauw en geel waren er, omdat de schilder alle kleuren wilde gebruiken.",
+        10,
+        ["Rood, groen, blauw en geel waren er,", "omdat de schilder alle kleuren wilde gebruiken."],
+        id="conjunction_comma_is_preferred_over_plain_comma",
+    ),
+    pytest.param(
+        "De minister kwam te laat — de trein had vertraging door een storing bij Utrecht Centraal.",
+        11,
+        ["De minister kwam te laat", "— de trein had vertraging door een storing bij Utrecht Centraal."],
+        id="dash_is_a_clause_boundary",
+    ),
+]
+
+
+@pytest.mark.parametrize(("sentence", "limit", "expected"), CLAUSE_CASES)
+def test_clause_boundaries_in_order_of_preference(sentence: str, limit: int, expected: list[str]) -> None:
+    pieces = split_long_sentence(sentence, limit, words)
+    assert pieces == expected
     assert_lossless(sentence, pieces)
-
-
-def test_semicolon_is_preferred_over_comma() -> None:
-    sentence = "Eerst dit, dan dat; daarna kwam de rest, en toen was het klaar."
-    assert split_long_sentence(sentence, 9, words) == [
-        "Eerst dit, dan dat;",
-        "daarna kwam de rest, en toen was het klaar.",
-    ]
-
-
-def test_conjunction_comma_is_preferred_over_plain_comma() -> None:
-    sentence = "Rood, groen, blauw en geel waren er, omdat de schilder alle kleuren wilde gebruiken."
-    pieces = split_long_sentence(sentence, 10, words)
-    assert pieces == [
-        "Rood, groen, blauw en geel waren er,",
-        "omdat de schilder alle kleuren wilde gebruiken.",
-    ]
-
-
-def test_dash_is_a_clause_boundary() -> None:
-    sentence = "De minister kwam te laat — de trein had vertraging door een storing bij Utrecht Centraal."
-    pieces = split_long_sentence(sentence, 11, words)
-    assert pieces == [
-        "De minister kwam te laat",
-        "— de trein had vertraging door een storing bij Utrecht Centraal.",
-    ]
 
 
 def test_token_fallback_respects_limit_and_keeps_every_word() -> None:

@@ -25,13 +25,15 @@ import json
 import os
 import stat
 import uuid
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from beknopt.document import BeknoptError
+from beknopt.inputs.discover import inside, is_glob, safe_is_dir
 
 __all__ = ["ERRORS_FILE", "RESULTS_FILE", "STATE_DIR", "OutputFolder", "OutputFolderError", "OutputLockedError",
-           "WriteRefusedError", "check_output_folder"]
+           "WriteRefusedError", "check_output_apart", "check_output_folder"]
 
 STATE_DIR = ".beknopt"
 RESULTS_FILE = "results.jsonl"
@@ -57,6 +59,21 @@ def _is_real_dir(path: Path) -> bool:
         return stat.S_ISDIR(os.lstat(path).st_mode)
     except FileNotFoundError:
         return False
+
+
+def check_output_apart(inputs: Sequence[str], output: Path) -> None:
+    """Refuse an OUTDIR that is, or holds, a file or folder named as INPUT: its outputs would land among the
+    articles (and ``a.md`` -> ``a.json`` beside a user's ``a.json``). An OUTDIR *inside* an input folder is
+    fine: discovery leaves it out."""
+    real_out = os.path.realpath(output)
+    for item in inputs:
+        if is_glob(item) and not os.path.lexists(item):
+            continue  # matches inside OUTDIR are left out by discover()
+        if inside(os.path.realpath(item), real_out):
+            suggestion = Path(item) / "beknopt-out" if safe_is_dir(Path(item)) else output / "beknopt-out"
+            raise OutputFolderError(
+                f"the output folder {output} is, or contains, the input '{item}': beknopt would write among "
+                f"your articles. Write to a folder of its own, e.g. -o {suggestion} (it is left out of reading)")
 
 
 def check_output_folder(output: Path) -> None:

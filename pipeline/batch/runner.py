@@ -23,188 +23,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 from beknopt import __version__
+from beknopt.batch.outcome import BatchOptions, BatchSummary, Outcome
+from beknopt.batch.outdir import OutputFolder, json_bytes
+from beknopt.batch.render import render_markdown
 from beknopt.document import BeknoptError, Document
-from beknopt.inputs import DEFAULT_MAX_BYTES, Article
-from beknopt.language import DEFAULT_DUTCH_THRESHOLD, assess
-from beknopt.markdown import escape_block, escape_inline
-from beknopt.outdir import OutputFolder, OutputLockedError, json_bytes
+from beknopt.inputs import Article
 from beknopt.pipeline import Pipeline
+from beknopt.stage import CLEAN, LANGUAGE, isolate_any
 
-__all__ = [
-    "NON_DUTCH_POLICIES",
-    "BatchOptions",
-    "BatchRunner",
-    "BatchSummary",
-    "LanguageStage",
-    "OutputLockedError",
-    "Outcome",
-    "add_language_stage",
-    "render_markdown",
-]
-
-NON_DUTCH_POLICIES = ("skip", "translate", "fail")
-
-# ----------------------------------------------------------------------------------------------------
-# The language stage
-
-
-class LanguageStage:
-    """Refuse (or flag) articles that are not Dutch before a Dutch->English model turns them into nonsense.
-
-    Runs after cleaning. An article counts as not Dutch when another language is detected with at least
-    ``threshold`` probability (an unsure detection lets the article through). A text under 20 words
-    detected as a language close to Dutch, or without high confidence, is a guess: it goes on with a warning
-    (``beknopt.language.assess``).
-    ``skip`` marks it failed with ``outcome: skipped`` (the batch counts it as skipped, not failed), ``fail``
-    marks it failed, ``translate`` keeps it with a warning.
-    """
-
-    name = "language"
-
-    def __init__(self, on_non_dutch: str = "skip", threshold: float = DEFAULT_DUTCH_THRESHOLD) -> None:
-        if on_non_dutch not in NON_DUTCH_POLICIES:
-            raise ValueError(f"on_non_dutch must be one of {', '.join(NON_DUTCH_POLICIES)}, got {on_non_dutch!r}")
-        if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
-        self.on_non_dutch = on_non_dutch
-        self.threshold = threshold
-
-    def describe(self) -> dict[str, Any]:
-        return {"detector": "py3langid", "on_non_dutch": self.on_non_dutch, "threshold": self.threshold}
-
-    def __call__(self, docs: list[Document]) -> list[Document]:
-        for doc in docs:
-            if not doc.ok or doc.clean_text is None:
-                continue
-            start = time.perf_counter()
-            try:
-                verdict = assess(doc.clean_text, self.threshold)
-            except ValueError as exc:
-                doc.fail(self.name, str(exc))
-                continue
-            doc.timings[self.name] = round(time.perf_counter() - start, 6)
-            if verdict.verdict == "unsure":
-                doc.warn(self.name, verdict.describe())
-            if verdict.verdict != "not-dutch":
-                continue
-            reason = f"not Dutch: {verdict.describe()}"
-            if self.on_non_dutch == "translate":
-                doc.warn(self.name, f"{reason}; translated anyway (--on-non-dutch translate)")
-            else:
-                doc.fail(self.name, reason)
-                if self.on_non_dutch == "skip" and doc.error is not None:
-                    doc.error["outcome"] = "skipped"
-        return docs
-
-
-def add_language_stage(pipeline: Pipeline, stage: LanguageStage) -> Pipeline:
-    """Insert ``stage`` right after the cleaning stage (or first, when there is none)."""
-    names = [getattr(s, "name", None) for s in pipeline.stages]
-    index = names.index("clean") + 1 if "clean" in names else 0
-    pipeline.stages.insert(index, stage)
-    return pipeline
-
-
-# ----------------------------------------------------------------------------------------------------
-# Options, outcomes and the summary
-
-
-@dataclass
-class BatchOptions:
-    """Batch settings that are not pipeline settings (those live in the ``Pipeline``)."""
-
-    output: Path
-    max_bytes: int = DEFAULT_MAX_BYTES
-    markdown: bool = False
-    force: bool = False
-    dry_run: bool = False
-
-
-@dataclass
-class Outcome:
-    """What happened to one article; handed to the ``on_outcome`` callback (progress, logs)."""
-
-    status: str  # done | resumed | skipped (not Dutch) | failed
-    id: str
-    path: str
-    line: int | None = None
-    stage: str | None = None
-    reason: str | None = None
-    output: str | None = None
-    sentences: int = 0
-    warnings: list[str] = field(default_factory=list)
-    dry_run: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {"status": self.status, "id": self.id, "path": self.path, "line": self.line,
-                "stage": self.stage, "reason": self.reason, "output": self.output,
-                "sentences": self.sentences, "warnings": self.warnings}
-        return {k: v for k, v in data.items() if v not in (None, [])}
-
-
-@dataclass
-class BatchSummary:
-    """Counts for the final line; ``skipped`` is unchanged (resumed) plus not-Dutch articles."""
-
-    done: int = 0
-    resumed: int = 0
-    non_dutch: int = 0
-    failed: int = 0
-    sentences: int = 0
-    seconds: float = 0.0
-    dry_run: bool = False
-
-    @property
-    def skipped(self) -> int:
-        return self.resumed + self.non_dutch
-
-    @property
-    def total(self) -> int:
-        return self.done + self.skipped + self.failed
-
-    @property
-    def exit_code(self) -> int:
-        """0 when nothing failed (skips are not failures), 1 when any article failed."""
-        return 1 if self.failed and not self.dry_run else 0
-
-    def line(self) -> str:
-        if self.dry_run:
-            return f"dry run: {self.done} to process, {self.skipped} to skip, {self.failed} would fail"
-        return f"{self.done} done, {self.skipped} skipped, {self.failed} failed"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"done": self.done, "skipped": self.skipped, "failed": self.failed, "resumed": self.resumed,
-                "non_dutch": self.non_dutch, "sentences": self.sentences, "seconds": round(self.seconds, 3),
-                "dry_run": self.dry_run}
-
-
-# ----------------------------------------------------------------------------------------------------
-# Files
-
-
-def render_markdown(data: dict[str, Any]) -> str:
-    """A readable page per article: title, metadata, summary, translation, warnings.
-
-    Everything from the article is escaped (``beknopt.markdown``): CMSs render these pages as HTML.
-    """
-    meta = data.get("metadata") or {}
-    lines = [f"# {escape_inline(meta.get('title') or data.get('id'))}", ""]
-    facts = [("Id", data.get("id")), ("Source", data.get("source_path")), ("Date", meta.get("date")),
-             ("Author", meta.get("author")), ("URL", meta.get("url"))]
-    models = data.get("models") or {}
-    if models:
-        facts.append(("Models", ", ".join(f"{k}: {v}" for k, v in sorted(models.items()))))
-    lines += [f"- **{label}:** {escape_inline(value)}" for label, value in facts if value]
-    lines += ["", "## Summary", "", escape_block(data.get("summary") or ""), "", "## Translation", "",
-              escape_block(data.get("translation") or "")]
-    if data.get("warnings"):
-        lines += ["", "## Warnings", "", *(f"- {escape_inline(w)}" for w in data["warnings"])]
-    return "\n".join(lines).rstrip() + "\n"
+__all__ = ["BatchRunner"]
 
 
 def _rel(article: Article, suffix: str) -> PurePosixPath:
@@ -215,10 +47,6 @@ def _write_reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
     return str(exc)
-
-
-# ----------------------------------------------------------------------------------------------------
-# The runner
 
 
 @dataclass
@@ -314,21 +142,7 @@ class BatchRunner:
     def _process(self, entries: list[_Entry]) -> None:
         docs = [e.article.document for e in entries if e.article.document is not None]
         if docs:
-            self.isolate(docs, self._process_batch)
-
-    @staticmethod
-    def isolate(docs: list[Document], process: Callable[[list[Document]], Any]) -> None:
-        """``process`` isolates the errors stages are expected to raise; anything else is isolated here."""
-        try:
-            process(docs)
-        except Exception as exc:  # noqa: BLE001 - recorded on the article; one bad article must not stop a batch
-            if len(docs) == 1:
-                if docs[0].error is None:
-                    docs[0].fail("pipeline", f"unexpected {type(exc).__name__}: {exc}")
-                return
-            for doc in docs:
-                if doc.error is None:
-                    BatchRunner.isolate([doc], process)
+            isolate_any(docs, self._process_batch)  # the stages isolate what they expect; this, the rest
 
     def _finish(self, entries: list[_Entry]) -> None:
         for entry in entries:
@@ -393,24 +207,30 @@ class BatchRunner:
 
     def _record_error(self, article: Article, error: dict[str, str]) -> None:
         assert self._ws is not None
-        outcome = "skipped" if error.get("outcome") == "skipped" else "failed"
         self._remove_outputs(article)
+        outcome = self._count_error(article, error)
         self._ws.add_error({"id": article.id, "path": article.path, "line": article.line,
-                            "stage": error.get("stage", "?"), "reason": error.get("reason", "unknown error"),
-                            "outcome": outcome})
-        if outcome == "skipped":
+                            "stage": outcome.stage or "?", "reason": outcome.reason or "unknown error",
+                            "outcome": outcome.status})
+
+    def _count_error(self, article: Article, error: dict[str, str], *, dry_run: bool = False) -> Outcome:
+        """Count a failed or skipped (not Dutch) article and report it; the one place that tells them apart."""
+        skipped = error.get("outcome") == "skipped"
+        if skipped:
             self.summary.non_dutch += 1
         else:
             self.summary.failed += 1
-        self.on_outcome(Outcome("skipped" if outcome == "skipped" else "failed", article.id, article.path,
-                                article.line, stage=error.get("stage"), reason=error.get("reason")))
+        outcome = Outcome("skipped" if skipped else "failed", article.id, article.path, article.line,
+                          stage=error.get("stage"), reason=error.get("reason"), dry_run=dry_run)
+        self.on_outcome(outcome)
+        return outcome
 
     # -- dry run ----------------------------------------------------------------------------------
 
     def _cheap_stages(self) -> list[Any]:
         """The stages before the first model: cleaning and the language check."""
         names = [getattr(s, "name", None) for s in self.pipeline.stages]
-        end = names.index("language") + 1 if "language" in names else (1 if names[:1] == ["clean"] else 0)
+        end = names.index(LANGUAGE) + 1 if LANGUAGE in names else (1 if names[:1] == [CLEAN] else 0)
         return self.pipeline.stages[:end]
 
     def _dry_run(self, articles: Iterable[Article]) -> None:
@@ -430,17 +250,11 @@ class BatchRunner:
                     self.on_outcome(Outcome("resumed", article.id, article.path, article.line,
                                             reason="unchanged", dry_run=True))
                     continue
-                self.isolate([doc], cheap)
+                isolate_any([doc], cheap)
                 error = doc.error
             article.document = None
             if error is None:
                 self.summary.done += 1
                 self.on_outcome(Outcome("done", article.id, article.path, article.line, dry_run=True))
-            elif error.get("outcome") == "skipped":
-                self.summary.non_dutch += 1
-                self.on_outcome(Outcome("skipped", article.id, article.path, article.line,
-                                        stage=error.get("stage"), reason=error.get("reason"), dry_run=True))
             else:
-                self.summary.failed += 1
-                self.on_outcome(Outcome("failed", article.id, article.path, article.line,
-                                        stage=error.get("stage"), reason=error.get("reason"), dry_run=True))
+                self._count_error(article, error, dry_run=True)

@@ -1,0 +1,216 @@
+"""Reading: each file, or each line of a ``.jsonl`` file, becomes an ``Article``: a ``Document`` holding the raw
+bytes (the cleaning stage decodes them and records its warnings) or a read error. Nothing is collected first,
+so a folder of 10,000 articles costs the memory of one batch.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from beknopt.document import Document, InputError, to_document
+from beknopt.inputs.discover import os_reason
+from beknopt.inputs.paths import OutputKeys, safe_relpath
+from beknopt.inputs.records import DEFAULT_MAX_BYTES, FORMATS, Article, Source
+
+__all__ = ["count_articles", "read_articles"]
+
+
+@dataclass
+class _Reader:
+    max_bytes: int
+    keys: OutputKeys = field(default_factory=OutputKeys)
+
+    def articles(self, sources: Iterable[Source]) -> Iterator[Article]:
+        for source in sources:
+            fmt = FORMATS.get(source.path.suffix.lower(), "text")
+            if source.error is not None:
+                yield self._failed(source, source.rel_text, source.error)
+            elif fmt == "jsonl":
+                yield from self._jsonl(source)
+            else:
+                yield self._single(source, fmt)
+
+    def _key(self, rel: PurePosixPath) -> PurePosixPath:
+        return self.keys.assign(safe_relpath(str(rel.with_suffix("") if rel.suffix else rel)))
+
+    def _failed(self, source: Source, article_id: str, reason: str, *, line: int | None = None,
+                key: PurePosixPath | None = None) -> Article:
+        return Article(id=article_id, path=source.path_text, out_key=key or self._key(source.rel), line=line,
+                       error={"stage": "read", "reason": reason})
+
+    def _open_checked(self, source: Source, *, limit: bool) -> Any:
+        """Open for reading after checking it is a regular file (a FIFO would block) within the size limit."""
+        st = os.stat(source.path)
+        if not stat.S_ISREG(st.st_mode):
+            raise _ReadError("not a regular file")
+        if limit and st.st_size > self.max_bytes:
+            raise _ReadError(_too_big(st.st_size, self.max_bytes))
+        return open(source.path, "rb")  # noqa: SIM115 - the caller closes it with ``with``
+
+    def _single(self, source: Source, fmt: str) -> Article:
+        article_id = source.rel_text
+        try:
+            with self._open_checked(source, limit=True) as fh:
+                data = fh.read(self.max_bytes + 1)
+            if len(data) > self.max_bytes:
+                raise _ReadError(_too_big(len(data), self.max_bytes))
+        except _ReadError as exc:
+            return self._failed(source, article_id, str(exc))
+        except OSError as exc:
+            return self._failed(source, article_id, os_reason(exc, source.path))
+        digest = hashlib.sha256(data).hexdigest()
+        if fmt == "json":
+            try:
+                doc = _json_document(data, article_id)
+            except InputError as exc:
+                return self._failed(source, _id_from_broken_line(data) or article_id, str(exc))
+            doc.source_path = source.path_text
+        else:
+            doc = Document(id=article_id, source=data, source_path=source.path_text, source_format=fmt)
+            _warn_about_bom(doc, data)
+        return Article(id=doc.id, path=source.path_text, out_key=self._key(source.rel), digest=digest,
+                       document=doc)
+
+    def _jsonl(self, source: Source) -> Iterator[Article]:
+        folder = safe_relpath(str(source.rel.with_suffix("")))
+        try:
+            fh = self._open_checked(source, limit=False)
+        except _ReadError as exc:
+            yield self._failed(source, source.rel_text, str(exc))
+            return
+        except OSError as exc:
+            yield self._failed(source, source.rel_text, os_reason(exc, source.path))
+            return
+        lineno = 0
+        with fh:
+            while True:
+                try:
+                    raw = fh.readline(self.max_bytes + 1)
+                    lineno += 1
+                    size = len(raw)
+                    if size > self.max_bytes:
+                        size += _skip_rest_of_line(fh)
+                except OSError as exc:
+                    yield self._failed(source, f"{source.rel_text}:{lineno}", os_reason(exc, source.path),
+                                       line=lineno, key=self.keys.assign(folder / f"line-{lineno}"))
+                    return
+                if not raw:
+                    return
+                if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[len(codecs.BOM_UTF8):]
+                if not raw.strip():
+                    continue
+                yield self._jsonl_article(source, folder, lineno, raw, size if size > self.max_bytes else None)
+
+    def _jsonl_article(self, source: Source, folder: PurePosixPath, lineno: int, raw: bytes,
+                       too_long: int | None) -> Article:
+        default_id = f"{source.rel_text}:{lineno}"
+        line_key = folder / f"line-{lineno}"
+        if too_long is not None:
+            return self._failed(source, default_id, f"line {lineno}: {_too_big(too_long, self.max_bytes)}",
+                                line=lineno, key=self.keys.assign(line_key))
+        try:
+            doc = _json_document(raw, default_id, where=f"line {lineno}: ")
+        except InputError as exc:
+            given = _id_from_broken_line(raw)
+            key = folder / safe_relpath(given) if given else line_key
+            return self._failed(source, given or default_id, str(exc), line=lineno, key=self.keys.assign(key))
+        doc.source_path = source.path_text
+        key = folder / safe_relpath(doc.id) if doc.id != default_id else line_key
+        return Article(id=doc.id, path=source.path_text, out_key=self.keys.assign(key), line=lineno,
+                       digest=hashlib.sha256(raw.strip()).hexdigest(), document=doc)
+
+
+class _ReadError(Exception):
+    """A file that is there but not readable as an article (too large, not a regular file)."""
+
+
+def _too_big(size: int, limit: int) -> str:
+    return f"too large: {size:,} bytes is over the --max-bytes limit of {limit:,}"
+
+
+def _skip_rest_of_line(fh: Any) -> int:
+    skipped = 0
+    while True:
+        chunk = fh.readline(1 << 20)
+        skipped += len(chunk)
+        if not chunk or chunk.endswith(b"\n"):
+            return skipped
+
+
+def _warn_about_bom(doc: Document, data: bytes) -> None:
+    """The cleaner decodes UTF-16/32 byte-order-mark files silently; a batch user should hear about them."""
+    for bom, label in ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+                       (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16")):
+        if data.startswith(bom):
+            doc.warn("read", f"file is {label} with a byte-order mark; decoded as {label}")
+            return
+
+
+def _json_document(data: bytes, default_id: str, *, where: str = "") -> Document:
+    """One article from a JSON object (``text`` or ``body``; ``id``, ``title``, ``date``, ``url``...)."""
+    try:
+        item = json.loads(data)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where}not valid UTF-8/16/32 JSON ({exc.reason} at byte {exc.start})") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
+    if not isinstance(item, dict):
+        raise InputError(f"{where}expected a JSON object with a 'text' or 'body' field, "
+                         f"got {type(item).__name__}")
+    try:
+        return to_document(item, default_id)
+    except InputError as exc:
+        raise InputError(f"{where}{exc}") from exc
+
+
+def _id_from_broken_line(raw: bytes) -> str | None:
+    """The ``id`` of a JSON line that parses but has no text, so its error record names the article."""
+    try:
+        item = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(item, dict) and item.get("id") not in (None, ""):
+        return str(item["id"])
+    return None
+
+
+def read_articles(sources: Iterable[Source], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article]:
+    """Turn discovered sources into articles, lazily; every source yields at least one article or error."""
+    if max_bytes < 1:
+        raise ValueError(f"max_bytes must be at least 1, got {max_bytes}")
+    return _Reader(max_bytes).articles(sources)
+
+
+def count_articles(sources: Iterable[Source]) -> int:
+    """How many articles ``read_articles`` will yield (for the progress bar's ETA); streams JSONL files."""
+    total = 0
+    for source in sources:
+        if source.error is None and source.path.suffix.lower() == ".jsonl":
+            try:
+                total += _count_nonblank_lines(source.path)
+            except OSError:
+                total += 1  # reading will fail the same way and yield one error record
+        else:
+            total += 1
+    return total
+
+
+def _count_nonblank_lines(path: Path) -> int:
+    """Non-blank lines, read in 1 MiB chunks so one enormous line cannot fill memory."""
+    count, pending = 0, False
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            for piece in chunk.split(b"\n")[:-1]:
+                count += bool(pending or piece.strip())
+                pending = False
+            pending = pending or bool(chunk.rsplit(b"\n", 1)[-1].strip())
+    return count + pending
