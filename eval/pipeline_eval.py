@@ -24,6 +24,7 @@ from beknopt.document import Document
 from beknopt.eval.harness import EvalReport, evaluate
 from beknopt.eval.inputs import EvalInputError
 from beknopt.eval.scores import DEFAULT_BOOTSTRAP, DEFAULT_SEED
+from beknopt.stage import SPLIT, TRANSLATE
 
 FLORES_DIR = "flores200_devtest_nl_en"
 
@@ -89,7 +90,7 @@ def evaluate_translation(pipe: Any, documents: Sequence[dict[str, Any]], *, seed
     docs = [Document(id=f"flores-{d.get('line_start', i)}", paragraphs=[s.strip() for s in d["nl"]])
             for i, d in enumerate(documents)]
     start = time.perf_counter()
-    translated = pipe.only("split", "translate").process(docs)
+    translated = pipe.only(SPLIT, TRANSLATE).process(docs)
     elapsed = time.perf_counter() - start
     hypotheses, references, ids, sources = [], [], [], []
     for doc, original in zip(translated, documents, strict=True):

@@ -3,15 +3,21 @@
 MarianMT was trained on single sentences: whole paragraphs get truncated or loop. So the translator sees one
 sentence at a time, but the sentences of every article in a batch are translated together in length-sorted,
 token-budgeted batches (by the backend) and then put back in their articles, in order, one translation each.
+
+How a list of sentences becomes translations is composed from small parts (as argos-translate composes a
+cached translation around another), each with one job and the same method, ``translate(units)``:
+:class:`ModelTranslation` runs the model, :class:`GuardedTranslation` retries looping outputs of another
+translation, :class:`CachedTranslation` remembers another's outputs. :class:`Translator` is the stage: it
+splits over-long sentences, puts the outputs back in their articles, and picks the parts from its settings.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from beknopt.document import Document
 from beknopt.models.backend import BatchSettings, GenerationSettings, Seq2SeqBackend
@@ -80,6 +86,83 @@ def degenerate_reason(source: str, output: str, *, max_repeats: int = 4, length_
     return None
 
 
+@dataclass(frozen=True)
+class Translation:
+    """One unit's output, what went odd while making it, and whether it came from the cache."""
+
+    text: str
+    notes: tuple[str, ...] = ()
+    cached: bool = False
+
+
+class SentenceTranslation(Protocol):
+    """Units (sentences or parts of one, duplicates allowed) in, one ``Translation`` each out, same order."""
+
+    def translate(self, units: Sequence[str]) -> list[Translation]: ...
+
+
+class ModelTranslation:
+    """The model itself: each distinct unit generated once, in the backend's length-sorted batches."""
+
+    def __init__(self, backend: Seq2SeqBackend, settings: GenerationSettings, batching: BatchSettings) -> None:
+        self.backend, self.settings, self.batching = backend, settings, batching
+
+    def generate(self, units: Sequence[str], settings: GenerationSettings) -> list[str]:
+        distinct = list(dict.fromkeys(units))
+        outputs = dict(zip(distinct, self.backend.generate(distinct, settings, self.batching), strict=True))
+        return [outputs[u] for u in units]
+
+    def translate(self, units: Sequence[str]) -> list[Translation]:
+        return [Translation(text) for text in self.generate(units, self.settings)] if units else []
+
+
+class GuardedTranslation:
+    """Retry outputs that loop or run away (``degenerate_reason``) once, with a no-repeat constraint, and say so
+    in the notes; a model that loops on a sentence usually loops on it every time, so retrying is cheap."""
+
+    def __init__(self, model: ModelTranslation, retry_settings: GenerationSettings) -> None:
+        self.model, self.retry_settings = model, retry_settings
+
+    def translate(self, units: Sequence[str]) -> list[Translation]:
+        results = self.model.translate(units)
+        bad = {i: reason for i, (src, out) in enumerate(zip(units, results, strict=True))
+               if (reason := degenerate_reason(src, out.text))}
+        if not bad:
+            return results
+        retried = self.model.generate([units[i] for i in bad], self.retry_settings)
+        for (i, reason), new in zip(bad.items(), retried, strict=True):
+            note = f"degenerate output ({reason}); retried with a no-repeat constraint"
+            if still := degenerate_reason(units[i], new):
+                note += f", still degenerate ({still})"
+            results[i] = Translation(new, (*results[i].notes, note))
+        return results
+
+
+class CachedTranslation:
+    """Serve repeated units from a ``TranslationCache`` (keyed by model, settings and unit), translate the rest
+    with ``inner`` and remember them, notes included, so a cached unit reports what a fresh one would."""
+
+    def __init__(self, inner: SentenceTranslation, cache: TranslationCache, key: Callable[[str], Any]) -> None:
+        self.inner, self.cache, self.key = inner, cache, key
+
+    def translate(self, units: Sequence[str]) -> list[Translation]:
+        results: list[Translation | None] = []
+        misses: list[int] = []
+        for i, unit in enumerate(units):
+            hit = self.cache.get(self.key(unit))
+            results.append(Translation(hit[0], hit[1], cached=True) if hit is not None else None)
+            if hit is None:
+                misses.append(i)
+        fresh = self.inner.translate([units[i] for i in misses])
+        stored: set[str] = set()
+        for i, result in zip(misses, fresh, strict=True):
+            results[i] = result
+            if units[i] not in stored:
+                self.cache.put(self.key(units[i]), (result.text, result.notes))
+                stored.add(units[i])
+        return [r for r in results if r is not None]
+
+
 @dataclass
 class TranslationReport:
     """Outputs for a list of sentences plus what went odd, keyed by sentence index (0-based)."""
@@ -90,7 +173,11 @@ class TranslationReport:
 
 
 class Translator(BatchStage):
-    """Translation stage over a ``Seq2SeqBackend``; usable alone via ``translate`` or as ``stage(docs)``."""
+    """Translation stage over a ``Seq2SeqBackend``; usable alone via ``translate`` or as ``stage(docs)``.
+
+    ``guard`` wraps the model in a :class:`GuardedTranslation`, ``cache`` wraps that in a
+    :class:`CachedTranslation` (``True`` for a new bounded cache, or a ``TranslationCache`` to share one).
+    """
 
     name = STAGE
 
@@ -106,9 +193,9 @@ class Translator(BatchStage):
         guard: bool = True,
     ) -> None:
         self.backend = backend
-        self.settings = GenerationSettings(
-            num_beams=num_beams, max_new_tokens=max_new_tokens, max_length_ratio=max_length_ratio
-        )
+        self.batching = batching or BatchSettings(batch_size=32, max_tokens=4096)
+        self.model = ModelTranslation(backend, GenerationSettings(
+            num_beams=num_beams, max_new_tokens=max_new_tokens, max_length_ratio=max_length_ratio), self.batching)
         self.retry_settings = GenerationSettings(
             num_beams=num_beams,
             max_new_tokens=max_new_tokens,
@@ -116,11 +203,24 @@ class Translator(BatchStage):
             no_repeat_ngram_size=3,
             repetition_penalty=1.3,
         )
-        self.batching = batching or BatchSettings(batch_size=32, max_tokens=4096)
+        self.guard = guard
+        translation: SentenceTranslation = GuardedTranslation(self.model, self.retry_settings) if guard else self.model
         # An empty cache is falsy (it has __len__), so test the type, not truthiness.
         self.cache = TranslationCache() if cache is True else (cache if isinstance(cache, TranslationCache) else None)
-        self.guard = guard
         self._settings_key = json.dumps(self.settings.to_dict(), sort_keys=True)
+        if self.cache is not None:
+            translation = CachedTranslation(translation, self.cache, self._key)
+        self.translation = translation
+
+    @property
+    def settings(self) -> GenerationSettings:
+        """The model's generation settings (recorded in ``describe()``)."""
+        return self.model.settings
+
+    @settings.setter
+    def settings(self, value: GenerationSettings) -> None:
+        self.model.settings = value
+        self._settings_key = json.dumps(value.to_dict(), sort_keys=True)
 
     @property
     def max_input_tokens(self) -> int:
@@ -154,53 +254,16 @@ class Translator(BatchStage):
             units.extend(pieces)
             owner.extend([index] * len(pieces))
 
-        outputs, unit_warnings, hits = self._translate_units(units)
+        todo = [i for i, unit in enumerate(units) if unit.strip()]  # blank units translate to ""
+        results = dict(zip(todo, self.translation.translate([units[i] for i in todo]), strict=True))
         joined: list[list[str]] = [[] for _ in sentences]
-        for unit_index, text in enumerate(outputs):
-            joined[owner[unit_index]].append(text)
-        for unit_index, messages in unit_warnings.items():
-            warnings.setdefault(owner[unit_index], []).extend(messages)
+        for unit_index in range(len(units)):
+            result = results.get(unit_index)
+            joined[owner[unit_index]].append(result.text if result is not None else "")
+            if result is not None and result.notes:
+                warnings.setdefault(owner[unit_index], []).extend(result.notes)
+        hits = sum(r.cached for r in results.values())
         return TranslationReport([" ".join(parts) for parts in joined], warnings, hits)
-
-    def _translate_units(self, units: list[str]) -> tuple[list[str], dict[int, list[str]], int]:
-        outputs: list[str | None] = [None] * len(units)
-        warnings: dict[int, list[str]] = {}
-        todo: dict[str, list[int]] = {}
-        hits = 0
-        for i, unit in enumerate(units):
-            cached = self.cache.get(self._key(unit)) if self.cache is not None else None
-            if cached is not None:
-                outputs[i], notes = cached
-                if notes:
-                    warnings[i] = list(notes)
-                hits += 1
-            elif unit.strip():
-                todo.setdefault(unit, []).append(i)
-            else:
-                outputs[i] = ""
-        distinct = list(todo)
-        notes: dict[int, str] = {}
-        results = self.backend.generate(distinct, self.settings, self.batching) if distinct else []
-        if self.guard:
-            bad = {j: r for j, (src, out) in enumerate(zip(distinct, results, strict=True))
-                   if (r := degenerate_reason(src, out))}
-            if bad:
-                retried = self.backend.generate([distinct[j] for j in bad], self.retry_settings, self.batching)
-                for j, new in zip(bad, retried, strict=True):
-                    still = degenerate_reason(distinct[j], new)
-                    note = f"degenerate output ({bad[j]}); retried with a no-repeat constraint"
-                    if still:
-                        note += f", still degenerate ({still})"
-                    results[j] = new
-                    notes[j] = note
-        for j, (src, out) in enumerate(zip(distinct, results, strict=True)):
-            if self.cache is not None:
-                self.cache.put(self._key(src), (out, (notes[j],) if j in notes else ()))
-            for i in todo[src]:
-                outputs[i] = out
-                if j in notes:
-                    warnings.setdefault(i, []).append(notes[j])
-        return [o or "" for o in outputs], warnings, hits
 
     def _key(self, sentence: str) -> tuple[str, str, str]:
         return (self.backend.model_id, self._settings_key, sentence)

@@ -119,3 +119,32 @@ def test_real_marian_translates_every_sentence(tiny_models) -> None:
     assert len(out) == 4 and all(isinstance(t, str) and t for t in out)
     assert out[0] == out[3]
     assert translator.cache is not None and len(translator.cache) == 3
+
+
+def test_translations_compose_cache_around_guard_around_model() -> None:
+    """Each part does one job: the cache answers repeats without asking the part it wraps; the guard retries
+    only the looping output; the model generates each distinct unit once."""
+    from beknopt.models.backend import BatchSettings, GenerationSettings
+    from beknopt.translate import CachedTranslation, GuardedTranslation, ModelTranslation, TranslationCache
+
+    calls: list[tuple[list[str], int | None]] = []
+
+    class Backend:
+        model_id = "fake"
+
+        def generate(self, texts, settings, batching):
+            calls.append((list(texts), settings.no_repeat_ngram_size))
+            looping = settings.no_repeat_ngram_size is None
+            return [("ja ja ja ja ja" if looping and t == "Ja." else t.upper()) for t in texts]
+
+    model = ModelTranslation(Backend(), GenerationSettings(num_beams=1), BatchSettings(4))
+    guarded = GuardedTranslation(model, GenerationSettings(num_beams=1, no_repeat_ngram_size=3))
+    cached = CachedTranslation(guarded, TranslationCache(), key=lambda unit: ("fake", unit))
+    first = cached.translate(["Goed.", "Ja.", "Goed."])
+    assert [t.text for t in first] == ["GOED.", "JA.", "GOED."] and not any(t.cached for t in first)
+    assert first[1].notes == ("degenerate output (word 'ja' repeated 4 times in a row); retried with a no-repeat "
+                              "constraint",)
+    assert calls == [(["Goed.", "Ja."], None), (["Ja."], 3)]
+    again = cached.translate(["Ja.", "Nee."])
+    assert [(t.text, t.cached) for t in again] == [("JA.", True), ("NEE.", False)]
+    assert again[0].notes == first[1].notes and calls[-1] == (["Nee."], None)

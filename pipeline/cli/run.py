@@ -16,6 +16,7 @@ from beknopt.cli.common import EXIT_CODES, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_T
 from beknopt.cli.progress import Reporter, silence_libraries
 from beknopt.document import BeknoptError
 from beknopt.options import RUN_OPTIONS, ConfigError, add_options, load_config, merge_settings
+from beknopt.stage import TRANSLATE
 
 __all__ = ["Terminated", "add_run_parser"]
 
@@ -132,7 +133,7 @@ def _cmd_run(ns: argparse.Namespace) -> int:
     total = count_articles(discover(inputs, exclude=[outdir])) if reporter.wants_progress else None
     runner = BatchRunner(pipeline, options, on_outcome=reporter.outcome, engine=engine)
     reporter.start(total, inputs=inputs, output=str(outdir), settings=runner.fingerprint,
-                   models=pipeline.describe().get("translate", {}).get("model"), dry_run=dry_run)
+                   models=pipeline.describe().get(TRANSLATE, {}).get("model"), dry_run=dry_run)
     previous = _on_sigterm(_raise_terminated)
     try:
         summary = runner.run(read_articles(itertools.chain([first], sources), max_bytes=options.max_bytes))
