@@ -16,23 +16,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from beknopt.document import BeknoptError, Document
+from beknopt.optional import MissingPackageError, require
 
 PipelineFactory = Callable[[], Any]
 
 
-class RayNotInstalledError(BeknoptError):
+class RayNotInstalledError(MissingPackageError):
     """``--engine ray`` was asked for but Ray (with Ray Data) is not installed."""
 
 
 def require_ray() -> Any:
-    try:
-        import ray
-        import ray.data  # noqa: F401  (Ray Data is a separate extra of ray)
-    except ImportError as exc:
-        raise RayNotInstalledError(
-            'the Ray engine needs Ray Data: pip install "beknopt[ray]" (or: pip install "ray[data]")'
-        ) from exc
-    return ray
+    """Ray itself; Ray Data is a separate extra of ray, so it is checked too."""
+    install = 'pip install "beknopt[ray]" (or: pip install "ray[data]")'
+    require("ray.data", feature="the Ray engine", install=install, error=RayNotInstalledError)
+    return require("ray", feature="the Ray engine", install=install, error=RayNotInstalledError)
 
 
 @dataclass(frozen=True)

@@ -61,16 +61,10 @@ def test_ray_engine_matches_local_engine_and_resumes(tmp_path: Path, capsys, mod
 
 
 def test_missing_ray_is_a_clear_usage_error(tmp_path: Path, capsys, model_args, monkeypatch) -> None:
-    import builtins
+    import sys
 
-    real_import = builtins.__import__
-
-    def no_ray(name, *args, **kwargs):
-        if name == "ray" or name.startswith("ray."):
-            raise ImportError(f"No module named '{name}'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_ray)
+    for name in ("ray", "ray.data"):  # None in sys.modules makes every import of it fail, as if not installed
+        monkeypatch.setitem(sys.modules, name, None)
     folder = make_mixed_folder(tmp_path / "in")
     code = main(["run", str(folder), "-o", str(tmp_path / "out"), "--engine", "ray", *model_args])
     assert code == 2
