@@ -12,16 +12,17 @@ from pathlib import Path
 
 from beknopt.cliutil import ArgumentParser, UsageError
 
-from .harness import compare, evaluate
+from .harness import JOINS, compare, evaluate
 from .inputs import FORMATS, TASKS, EvalInputError, EvalInputs, load_inputs
 from .metrics import MissingDependencyError
-from .report import REPORT_FORMATS, to_markdown, write_reports
+from .report import REPORT_FORMATS, left_out_text, to_markdown, write_reports
 from .scores import DEFAULT_BOOTSTRAP, DEFAULT_SEED
 
 EPILOG = """examples:
   beknopt eval --predictions out/ --references refs.jsonl --out report/
   beknopt eval --predictions hyp.txt --references ref.txt --task translation
   beknopt eval --compare runA/ runB/ --references refs.jsonl --report md,html --out cmp/
+  beknopt eval --predictions some.jsonl --references refs.jsonl --ids intersection
 
 field names: --pred-field/--ref-field take NAME (for the chosen task) or TASK=NAME, repeatable.
 defaults: predictions summary|prediction, translation|prediction; references reference|summary,
@@ -50,8 +51,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", default="auto", choices=FORMATS, help="format of the predictions (and references)"
     )
     p.add_argument("--ref-format", choices=FORMATS, help="format of the references if it differs")
-    p.add_argument("--pred-field", action="append", default=[], metavar="[TASK=]NAME")
-    p.add_argument("--ref-field", action="append", default=[], metavar="[TASK=]NAME")
+    p.add_argument(
+        "--pred-field",
+        action="append",
+        default=[],
+        metavar="[TASK=]NAME",
+        help="text field/column of the predictions (repeatable; TASK=NAME with --task both; defaults below)",
+    )
+    p.add_argument(
+        "--ref-field",
+        action="append",
+        default=[],
+        metavar="[TASK=]NAME",
+        help="text field/column of the references (repeatable; TASK=NAME with --task both; defaults below)",
+    )
     p.add_argument(
         "--source-field", metavar="NAME", help="text field of --source (default source|text|article)"
     )
@@ -59,7 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--split", help="dataset split for --format datasets (default: train for files, test for hub)"
     )
-    p.add_argument("--task", default="summary", choices=(*TASKS, "both"))
+    p.add_argument(
+        "--task",
+        default="summary",
+        choices=(*TASKS, "both"),
+        help="what to score: summary (ROUGE, diagnostics), translation (BLEU, chrF, TER) or both (default: summary)",
+    )
+    p.add_argument(
+        "--ids",
+        default="strict",
+        choices=JOINS,
+        help="strict: predictions and references must have the same ids (default); intersection: score only the "
+        "ids on both sides and report how many (and which) were left out",
+    )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
     p.add_argument(
         "--bootstrap",
@@ -108,6 +133,7 @@ def _load(args: argparse.Namespace, predictions: str) -> EvalInputs:
         source_field=args.source_field,
         id_field=args.id_field,
         split=args.split,
+        join=args.ids,
     )
 
 
@@ -139,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             n_bootstrap=args.bootstrap,
             stem=not args.no_stem,
             bertscore_model=args.bertscore_model,
+            join=args.ids,
         )
         if args.compare:
             a, b = (_load(args, path) for path in args.compare)
@@ -154,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                 original_sources=(a.original_sources, b.original_sources),
                 source_label=source_label,
                 config={"inputs": [a.meta, b.meta]},
+                prediction_ids=(a.prediction_ids, b.prediction_ids),
                 **common,
             )
         else:
@@ -170,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                 name=inputs.name,
                 source_label=source_label,
                 config={"inputs": inputs.meta},
+                prediction_ids=inputs.prediction_ids,
                 **common,
             )
     except UsageError as exc:
@@ -183,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
 
     print(to_markdown(report), end="")
+    if report.left_out:
+        print(f"beknopt eval: {left_out_text(report)}", file=sys.stderr)
     if args.out:
         try:
             written = write_reports(report, Path(args.out), formats)

@@ -19,15 +19,19 @@ from . import diagnostics as diag
 from .inputs import TASKS, EvalInputError
 from .metric import Metric
 from .metrics import LOWER_IS_BETTER, Splitter, default_metrics, describe_reference_versions
-from .results import DocumentResult, EvalReport, PairedResult, SystemResult
+from .results import DocumentResult, EvalReport, LeftOut, PairedResult, SystemResult
 from .scores import DEFAULT_BOOTSTRAP, DEFAULT_SEED, Bootstrap, Score, Signature, percentile_interval
 
 __all__ = [
-    "LOWER_IS_BETTER", "DocumentResult", "EvalReport", "PairedResult", "SystemResult", "compare", "evaluate",
-    "paired_test", "score_system",
+    "JOINS", "LOWER_IS_BETTER", "DocumentResult", "EvalReport", "LeftOut", "PairedResult", "SystemResult", "compare",
+    "evaluate", "paired_test", "score_system",
 ]
 
 Texts = Sequence[str] | Mapping[str, Sequence[str]]
+# How prediction ids meet reference ids: "strict" (the same set, else an error) or "intersection" (score the ids
+# on both sides and report the rest as left out).
+JOINS = ("strict", "intersection")
+MAX_NAMED = 5
 
 
 @dataclass
@@ -39,6 +43,13 @@ class _System:
     sources: Sequence[str] | None
     original_sources: Sequence[str] | None
     of: str = ""
+    ids: list[str] | None = None  # prediction ids; None: aligned with the references by position
+
+    def take(self, rows: list[int]) -> None:
+        """Keep the rows ``rows`` (in that order) of the predictions and sources."""
+        self.predictions = {t: [p[i] for i in rows] for t, p in self.predictions.items()}
+        self.sources = None if self.sources is None else [self.sources[i] for i in rows]
+        self.original_sources = None if self.original_sources is None else [self.original_sources[i] for i in rows]
 
 
 def _per_task(value: Texts, tasks: tuple[str, ...], role: str) -> dict[str, list[str]]:
@@ -91,24 +102,75 @@ def _prepare(
     return tasks, refs, id_list
 
 
+def _few(ids: Sequence[str]) -> str:
+    shown = ", ".join(map(repr, ids[:MAX_NAMED]))
+    return shown + (f" and {len(ids) - MAX_NAMED} more" if len(ids) > MAX_NAMED else "")
+
+
 def _systems(
     tasks: tuple[str, ...],
     n: int,
-    given: Sequence[tuple[str, Texts, Sequence[str] | None, Sequence[str] | None]],
+    given: Sequence[tuple[str, Texts, Sequence[str] | None, Sequence[str] | None, Sequence[str] | None]],
     named: bool,
 ) -> list[_System]:
-    """Split each system's predictions by task and check every list has one item per reference."""
+    """Split each system's predictions by task and check every list has one item per prediction id (or, when
+    a system has no ids of its own, per reference)."""
     systems = []
-    for name, predictions, sources, original in given:
+    for name, predictions, sources, original, pred_ids in given:
         of = f" of {name}" if named else ""
-        systems.append(_System(name, _per_task(predictions, tasks, f"predictions{of}"), sources, original, of))
-    checks: dict[str, Sequence[Any] | None] = {}
-    for s in systems:
-        checks.update({f"{t} predictions{s.of}": s.predictions[t] for t in tasks})
-    checks.update({f"sources{s.of}": s.sources for s in systems})
-    checks.update({f"original sources{s.of}": s.original_sources for s in systems})
-    _check_lengths(n, checks)
+        ids = None if pred_ids is None else [str(i) for i in pred_ids]
+        s = _System(name, _per_task(predictions, tasks, f"predictions{of}"), sources, original, of, ids)
+        count = n if ids is None else len(ids)
+        against = "references have" if ids is None else "prediction ids have"
+        for role, items in {**{f"{t} predictions{of}": s.predictions[t] for t in tasks},
+                            f"sources{of}": sources, f"original sources{of}": original}.items():
+            if items is not None and len(items) != count:
+                raise EvalInputError(f"{role} has {len(items)} items, {against} {count}")
+        if ids is not None:
+            dups = sorted(i for i, c in Counter(ids).items() if c > 1)
+            if dups:
+                raise EvalInputError(f"duplicate prediction id(s){of}: {_few(dups)}")
+        systems.append(s)
     return systems
+
+
+def _join(ref_ids: list[str], systems: list[_System], join: str) -> tuple[list[int], LeftOut]:
+    """Line every system up with the references by id; returns the reference rows kept and what was left out.
+
+    ``strict`` wants the same ids on every side (a dropped document would silently change the test set);
+    ``intersection`` keeps the reference ids that every system predicted, in reference order.
+    """
+    if join not in JOINS:
+        raise EvalInputError(f"unknown join {join!r}; choose {' or '.join(JOINS)}")
+    ref_set = set(ref_ids)
+    if join == "strict":
+        problems = []
+        for s in systems:
+            if s.ids is None:
+                continue
+            have = set(s.ids)
+            missing = [i for i in ref_ids if i not in have]
+            extra = [i for i in s.ids if i not in ref_set]
+            if missing:
+                problems.append(f"{len(missing)} reference id(s) have no prediction{s.of}: {_few(missing)}")
+            if extra:
+                problems.append(f"{len(extra)} prediction id(s){s.of} have no reference: {_few(extra)}")
+        if problems:
+            raise EvalInputError("; ".join(problems) + " (join='intersection' scores only the ids on both sides)")
+    kept_set = ref_set.intersection(*(set(s.ids) for s in systems if s.ids is not None))
+    kept = [i for i in ref_ids if i in kept_set]
+    if not kept:
+        raise EvalInputError("nothing to evaluate: no id has both a prediction and a reference")
+    left_out = LeftOut([i for i in ref_ids if i not in kept_set], {})
+    for s in systems:
+        if s.ids is None:
+            s.take([n for n, i in enumerate(ref_ids) if i in kept_set])
+            left_out.predictions[s.name] = []
+        else:
+            row = {i: n for n, i in enumerate(s.ids)}
+            left_out.predictions[s.name] = [i for i in s.ids if i not in kept_set]
+            s.take([row[i] for i in kept])
+    return [n for n, i in enumerate(ref_ids) if i in kept_set], left_out
 
 
 def _config(
@@ -120,9 +182,11 @@ def _config(
     sources: Sequence[str] | None,
     source_label: str | None,
     extra: dict[str, Any] | None,
+    join: str = "strict",
 ) -> dict[str, Any]:
     return {
         "task": task,
+        "join": join,
         "seed": seed,
         "n_bootstrap": n_bootstrap,
         "confidence": 0.95,
@@ -185,7 +249,7 @@ def score_system(
     ]
     empty = {t: [ids[i] for i, p in enumerate(predictions[t]) if not p.strip()] for t in predictions}
     samples = {k: s.samples for k, s in scores.items() if s.samples is not None}
-    return SystemResult(name, scores, diagnostics, documents, empty, samples)
+    return SystemResult(name, scores, diagnostics, documents, empty, samples, predictions, sources)
 
 
 def _report(
@@ -195,8 +259,13 @@ def _report(
     ids: list[str],
     systems: list[_System],
     splitter: Splitter | None,
+    join: str,
 ) -> EvalReport:
-    """Score every system with the default metrics and the report's one bootstrap matrix."""
+    """Join the systems to the references by id, then score each with the default metrics and the report's one
+    bootstrap matrix."""
+    rows, left_out = _join(ids, systems, join)
+    ids = [ids[i] for i in rows]
+    refs = {t: [r[i] for i in rows] for t, r in refs.items()}
     bootstrap = Bootstrap.draw(len(ids), cfg["n_bootstrap"], cfg["seed"])
     sentence_signatures: dict[str, str] = {}
     results = []
@@ -210,7 +279,7 @@ def _report(
         )
         results.append(score_system(s.name, s.predictions, refs, ids, metrics, bootstrap, _opt(s.sources),
                                     _opt(s.original_sources), sentence_signatures))
-    return EvalReport(cfg, ids, results, [], sentence_signatures)
+    return EvalReport(cfg, ids, results, [], sentence_signatures, left_out, refs)
 
 
 def evaluate(
@@ -229,6 +298,8 @@ def evaluate(
     name: str = "system",
     source_label: str | None = None,
     config: dict[str, Any] | None = None,
+    prediction_ids: Sequence[str] | None = None,
+    join: str = "strict",
 ) -> EvalReport:
     """Score one system's predictions against references (aligned lists, one item per document).
 
@@ -238,11 +309,17 @@ def evaluate(
     diagnostics; ``original_sources`` (the Dutch articles) are also searched for numbers and names.
     ``n_bootstrap=0`` skips the intervals. ``splitter`` replaces beknopt's English sentence splitter for
     ROUGE-Lsum (for tests or other languages).
+
+    ``prediction_ids`` (the ids of the predictions, which then need not be in reference order; ``sources`` and
+    ``original_sources`` follow the predictions) joins predictions to the references' ``ids`` by id: with
+    ``join="strict"`` both must hold the same ids, with ``join="intersection"`` only the ids on both sides are
+    scored and the rest are listed in ``report.left_out``.
     """
     tasks, refs, id_list = _prepare(references, ids, task, n_bootstrap)
-    systems = _systems(tasks, len(id_list), [(name, predictions, sources, original_sources)], named=False)
-    cfg = _config(task, seed, n_bootstrap, stem, bertscore_model, sources, source_label, config)
-    return _report(cfg, tasks, refs, id_list, systems, splitter)
+    systems = _systems(tasks, len(id_list), [(name, predictions, sources, original_sources, prediction_ids)],
+                       named=False)
+    cfg = _config(task, seed, n_bootstrap, stem, bertscore_model, sources, source_label, config, join)
+    return _report(cfg, tasks, refs, id_list, systems, splitter, join)
 
 
 def paired_test(a: SystemResult, b: SystemResult, seed: int) -> list[PairedResult]:
@@ -273,6 +350,13 @@ def paired_test(a: SystemResult, b: SystemResult, seed: int) -> list[PairedResul
     return results
 
 
+def _pair(value: Any) -> tuple[Any, Any]:
+    """``(a, b)`` given as a pair of lists (or ``None``s), else the same value for both systems."""
+    if isinstance(value, tuple) and len(value) == 2 and all(v is None or not isinstance(v, str) for v in value):
+        return value
+    return value, value
+
+
 def compare(
     predictions_a: Texts,
     predictions_b: Texts,
@@ -290,21 +374,24 @@ def compare(
     bertscore_model: str | None = None,
     source_label: str | None = None,
     config: dict[str, Any] | None = None,
+    prediction_ids: Sequence[str] | tuple[Sequence[str] | None, Sequence[str] | None] | None = None,
+    join: str = "strict",
 ) -> EvalReport:
     """Evaluate two systems on the same documents and test B against A (``comparison`` in the report).
 
-    ``sources`` and ``original_sources`` may be one list for both systems or a pair (one per system: two
-    ``beknopt run`` folders each summarised their own translation).
+    ``sources``, ``original_sources`` and ``prediction_ids`` may be one list for both systems or a pair (one
+    per system: two ``beknopt run`` folders each summarised their own translation). With
+    ``join="intersection"`` the documents scored are the reference ids that both systems predicted (the paired
+    test needs the same documents on both sides); see ``evaluate``.
     """
     tasks, refs, id_list = _prepare(references, ids, task, n_bootstrap)
     if names[0] == names[1]:
         names = (f"{names[0]} (A)", f"{names[1]} (B)")
-    src = sources if isinstance(sources, tuple) else (sources, sources)
-    orig = original_sources if isinstance(original_sources, tuple) else (original_sources, original_sources)
-    given = [(names[i], (predictions_a, predictions_b)[i], src[i], orig[i]) for i in (0, 1)]
+    src, orig, pids = _pair(sources), _pair(original_sources), _pair(prediction_ids)
+    given = [(names[i], (predictions_a, predictions_b)[i], src[i], orig[i], pids[i]) for i in (0, 1)]
     systems = _systems(tasks, len(id_list), given, named=True)
-    cfg = _config(task, seed, n_bootstrap, stem, bertscore_model, src[0], source_label, config)
+    cfg = _config(task, seed, n_bootstrap, stem, bertscore_model, src[0], source_label, config, join)
     cfg["systems"] = list(names)
-    report = _report(cfg, tasks, refs, id_list, systems, splitter)
+    report = _report(cfg, tasks, refs, id_list, systems, splitter, join)
     report.comparison = paired_test(report.systems[0], report.systems[1], seed)
     return report

@@ -69,6 +69,9 @@ class EvalInputs:
     sources: list[str] | None = None
     original_sources: list[str] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # join="intersection": the predictions (and sources) stay in their own order under these ids, for the
+    # harness to join; None when they are already aligned to the references
+    prediction_ids: list[str] | None = None
 
 
 def _few(items: Sequence[str]) -> str:
@@ -290,8 +293,21 @@ def align(target: Records, reference: Records, role: str = "prediction") -> list
     if extra:
         problems.append(f"{len(extra)} id(s) in {target.name} are not in {reference.name}: {_few(extra)}")
     if problems:
-        raise EvalInputError("; ".join(problems))
+        hint = " (--ids intersection scores only the ids on both sides)" if role == "prediction" else ""
+        raise EvalInputError("; ".join(problems) + hint)
     return [position[i] for i in reference.ids]
+
+
+def _join_by_id(pred: Records, ref: Records) -> list[int]:
+    """``join="intersection"``: every prediction row, in its own order; the harness keeps the shared ids."""
+    for records in (pred, ref):
+        if records.ids is None:
+            raise EvalInputError(
+                f"{records.name}: no ids, so nothing to intersect by (--ids intersection joins by id; "
+                "line-aligned text files have none)"
+            )
+        check_unique(records)
+    return list(range(len(pred)))
 
 
 def _fields_for(task: str, overrides: dict[str, str], table: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
@@ -312,10 +328,13 @@ def load_inputs(
     id_field: str = "id",
     split: str | None = None,
     name: str | None = None,
+    join: str = "strict",
 ) -> EvalInputs:
     """Load one system's predictions with the references (and optional sources), aligned to the references.
 
-    ``task`` is ``summary``, ``translation`` or ``both``. For a ``beknopt run`` folder the English
+    ``task`` is ``summary``, ``translation`` or ``both``. With ``join="intersection"`` predictions and ids
+    that lack a reference are not an error: the predictions keep their own order (``prediction_ids``) and
+    ``evaluate``/``compare`` score the shared ids and report the rest. For a ``beknopt run`` folder the English
     ``translation`` of each article is its source for the summary diagnostics and its Dutch ``clean_text`` is
     also searched for numbers and names, unless ``sources`` is given.
     """
@@ -333,7 +352,10 @@ def load_inputs(
         ref_fmt = "auto" if fmt == "run-dir" else fmt
     pred = read_records(predictions, pred_format, id_field=id_field, split=split)
     ref = read_records(references, ref_fmt, id_field=id_field, split=split)
-    order = align(pred, ref)
+    if join not in ("strict", "intersection"):
+        raise EvalInputError(f"unknown join {join!r}; choose strict or intersection")
+    joined = join == "intersection"
+    order = _join_by_id(pred, ref) if joined else align(pred, ref)
     if ref.ids is not None:
         ids = ref.ids
     elif pred.ids is not None:
@@ -355,10 +377,12 @@ def load_inputs(
     original: list[str] | None = None
     if sources is not None:
         src = read_records(sources, "auto", id_field=id_field, split=split)
-        s_order = align(src, ref, role="source")
         candidates = (source_field,) if source_field else SOURCE_FIELDS
         s_all = texts(src, pick_field(src, candidates, "source"))
-        src_texts = [s_all[i] for i in s_order]
+        if joined:
+            src_texts = _sources_for(src, s_all, pred, ref)
+        else:
+            src_texts = [s_all[i] for i in align(src, ref, role="source")]
     elif pred.rows and pred.unit != "lines" and "clean_text" in pred.rows[0]:
         # A beknopt run record: the summary was made from the English translation of the Dutch clean text.
         rows = [pred.rows[i] for i in order]
@@ -378,4 +402,20 @@ def load_inputs(
             "references": str(references),
             "sources": None if sources is None else str(sources),
         },
+        list(pred.ids or []) if joined else None,
     )
+
+
+def _sources_for(src: Records, src_texts: list[str], pred: Records, ref: Records) -> list[str]:
+    """Sources in prediction order for ``join="intersection"``: every prediction that has a reference needs a
+    source; one that has none is left out of the scores anyway (``""``)."""
+    check_unique(src)
+    if src.ids is None:
+        raise EvalInputError(f"{src.name}: no ids, so its sources cannot be joined by id (--ids intersection)")
+    position = {i: n for n, i in enumerate(src.ids)}
+    ref_set = set(ref.ids or [])
+    pred_ids = pred.ids or []
+    missing = [i for i in pred_ids if i in ref_set and i not in position]
+    if missing:
+        raise EvalInputError(f"{len(missing)} id(s) in {pred.name} have no source in {src.name}: {_few(missing)}")
+    return [src_texts[position[i]] if i in position else "" for i in pred_ids]

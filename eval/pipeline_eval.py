@@ -105,7 +105,7 @@ def evaluate_translation(pipe: Any, documents: Sequence[dict[str, Any]], *, seed
         ids += [f"{doc.id}.{k}" for k in range(len(lines))]
     report = evaluate(hypotheses, references, ids=ids, task="translation", seed=seed, n_bootstrap=n_bootstrap,
                       name="beknopt", config={"dataset": "FLORES-200 devtest nld_Latn->eng_Latn",
-                                              "documents": len(documents), "segments": "lines"})
+                                              "documents": len(documents), "unit": "segments"})
     n_sentences = sum(len(d.sentences) for d in translated)
     return report, hypotheses, {"translate_seconds": round(elapsed, 3)}, n_sentences
 
@@ -158,6 +158,33 @@ def evaluate_pipeline(pipe: Any, *, flores_docs: int | None = None, summary_item
     return evaluation
 
 
+def to_html(evaluation: PipelineEvaluation) -> str:
+    """The top-level ``report.html``: what ran (models, settings, timings, counts, failures), then each task's
+    report, so one offline page holds the whole evaluation."""
+    from html import escape
+
+    from beknopt.eval.report import html_page, html_sections
+
+    facts = {"models": evaluation.pipeline["models"], "fingerprint": evaluation.pipeline["fingerprint"],
+             "counts": evaluation.counts, "timings": evaluation.timings}
+    rows = "".join(f"<tr><td>{escape(k)}</td><td><code>{escape(json.dumps(v, ensure_ascii=False, default=str))}"
+                   "</code></td></tr>" for k, v in facts.items())
+    body = ["<h1>beknopt eval-pipeline</h1>", f"<table class=config>{rows}</table>",
+            "<details><summary>Settings</summary><pre><code>"
+            f"{escape(json.dumps(evaluation.pipeline['settings'], ensure_ascii=False, indent=1, default=str))}"
+            "</code></pre></details>"]
+    if evaluation.failures:
+        failed = ", ".join(str(f.get("id")) for f in evaluation.failures)
+        body.append(f"<p class=note>{len(evaluation.failures)} article(s) failed and were scored as empty "
+                    f"summaries: {escape(failed)}</p>")
+    for task, report in (("translation", evaluation.translation), ("summary", evaluation.summary)):
+        if report is not None:
+            body.append(f"<section class=task data-task={task}>")
+            body += html_sections(report, level=2)
+            body.append("</section>")
+    return html_page("beknopt eval-pipeline report", body)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from beknopt.options import RUN_OPTIONS, add_options
 
@@ -167,8 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
         "over Dutch articles with English reference summaries (ROUGE), and write the scores with the models, "
         "settings and timings that produced them.",
     )
-    parser.add_argument("--out", "-o", required=True, metavar="DIR", help="folder for report.json/.md/.html, "
-                        "translations.txt and summaries.jsonl")
+    parser.add_argument("--out", "-o", required=True, metavar="DIR", help="folder for report.json/.md/.html (both "
+                        "tasks), translation/ and summary/ (each task's full report), translations.txt and "
+                        "summaries.jsonl")
     parser.add_argument("--flores-docs", type=int, default=None, metavar="N",
                         help="translate only the first N of the 281 FLORES documents (0 skips translation)")
     parser.add_argument("--summaries", metavar="FILE.jsonl", help="Dutch articles with English reference "
@@ -231,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
               f"\ntimings: {json.dumps(evaluation.timings)}\n")
     text = header + "\n".join(sections)
     (out / "report.md").write_text(text, encoding="utf-8")
+    (out / "report.html").write_text(to_html(evaluation), encoding="utf-8")
     print(text, end="" if text.endswith("\n") else "\n")
     if evaluation.failures:
         print(f"{len(evaluation.failures)} article(s) failed and were scored as empty summaries: "

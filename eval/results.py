@@ -55,6 +55,9 @@ class SystemResult:
     documents: list[DocumentResult]
     empty_predictions: dict[str, list[str]]
     samples: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # bootstrap draws, for comparisons
+    # the scored texts (per task) and the sources, for the HTML per-document view; not part of the JSON
+    predictions: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    sources: list[str] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         data = record(self, "name", "scores", "diagnostics", "empty_predictions", "documents")
@@ -79,6 +82,29 @@ class PairedResult:
         return dict(self.__dict__)
 
 
+def _counted(ids: list[str]) -> dict[str, Any]:
+    return {"count": len(ids), "ids": ids}
+
+
+@dataclass
+class LeftOut:
+    """What was given but not scored (``join="intersection"``): without it a score hides a shrunken test set.
+
+    ``references``: reference ids not scored (no prediction, in either system when comparing); ``predictions``:
+    per system, the prediction ids not scored (no reference, or missing from the other system).
+    """
+
+    references: list[str] = field(default_factory=list)
+    predictions: dict[str, list[str]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.references) or any(self.predictions.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"references": _counted(self.references),
+                "predictions": {name: _counted(ids) for name, ids in self.predictions.items()}}
+
+
 @dataclass
 class EvalReport:
     """Everything one evaluation produced; ``to_dict()`` is the JSON report."""
@@ -88,6 +114,8 @@ class EvalReport:
     systems: list[SystemResult]
     comparison: list[PairedResult] = field(default_factory=list)
     sentence_signatures: dict[str, str] = field(default_factory=dict)
+    left_out: LeftOut = field(default_factory=LeftOut)
+    references: dict[str, list[str]] = field(default_factory=dict, repr=False)  # per task, for the HTML view
 
     @property
     def system(self) -> SystemResult:
@@ -99,4 +127,4 @@ class EvalReport:
         return {k: s.signature for k, s in {**self.system.scores, **self.system.diagnostics}.items()}
 
     def to_dict(self) -> dict[str, Any]:
-        return record(self, "config", "ids", "signatures", "sentence_signatures", "systems", "comparison")
+        return record(self, "config", "ids", "left_out", "signatures", "sentence_signatures", "systems", "comparison")

@@ -8,7 +8,7 @@ but all plan their batches with :func:`plan_batches` and count, check and decode
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -122,9 +122,14 @@ class Seq2SeqBackend(Protocol):
         ...
 
     def generate(
-        self, texts: Sequence[str], settings: GenerationSettings, batching: BatchSettings | None = None
+        self, texts: Sequence[str], settings: GenerationSettings, batching: BatchSettings | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> list[str]:
-        """One output per input, same order; inputs must already fit ``max_input_tokens``."""
+        """One output per input, same order; inputs must already fit ``max_input_tokens``.
+
+        ``progress(n)`` is called after each batch with the number of inputs it finished (they sum to
+        ``len(texts)``), so a long call can be watched; callers pass it only when someone listens.
+        """
         ...
 
     def describe(self) -> dict[str, Any]:

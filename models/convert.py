@@ -33,6 +33,7 @@ from beknopt.models.errors import ConversionError, ModelLoadError, ModelNotFound
 from beknopt.models.loading import (
     check_model_dir,
     first_line,
+    hub_access,
     is_ctranslate2_dir,
     model_context,
     model_source,
@@ -81,6 +82,10 @@ def convert(model: str, output_dir: str | Path, *, quantization: str = "int8", f
         raise ConversionError(f"'{model}' is already a CTranslate2 model; load it directly")
     if Path(source).is_dir():
         check_model_dir(model, Path(source))  # one clear line for a damaged or pickle-only folder
+    elif hub_access(model).get("local_files_only"):  # hub unreachable, model cached: convert the cached copy
+        from huggingface_hub import snapshot_download
+
+        source = snapshot_download(model, local_files_only=True)
 
     from transformers import AutoConfig, AutoTokenizer, GenerationConfig
 

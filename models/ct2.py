@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import pickle
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +178,8 @@ class CTranslate2Backend(TokenizedBackend):
         return options
 
     def generate(
-        self, texts: Sequence[str], settings: GenerationSettings, batching: BatchSettings | None = None
+        self, texts: Sequence[str], settings: GenerationSettings, batching: BatchSettings | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> list[str]:
         batching = batching or BatchSettings()
         if not texts:
@@ -197,9 +198,11 @@ class CTranslate2Backend(TokenizedBackend):
             prefix = [self.target_prefix] * len(batch) if self.target_prefix else None
             queued.append((batch, self.translator.translate_batch(source, target_prefix=prefix, asynchronous=True,
                                                                   **options)))
-        for batch, pending in queued:
+        for batch, pending in queued:  # in queue order: a batch is reported once it and those before it are done
             self.decode_into(outputs, batch, [self.tokenizer.convert_tokens_to_ids(r.result().hypotheses[0])
                                               for r in pending])
+            if progress is not None:
+                progress(len(batch))
         return outputs
 
     def describe(self) -> dict[str, Any]:

@@ -14,7 +14,7 @@ GPU attention avoids cuDNN's per-shape planning (:func:`attention_kernels`).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache
@@ -122,7 +122,8 @@ class TransformersBackend(TokenizedBackend):
         return malloc_state("heap", device=self.device, malloc_tuning=self.malloc_tuning)
 
     def generate(
-        self, texts: Sequence[str], settings: GenerationSettings, batching: BatchSettings | None = None
+        self, texts: Sequence[str], settings: GenerationSettings, batching: BatchSettings | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> list[str]:
         import torch
 
@@ -140,6 +141,8 @@ class TransformersBackend(TokenizedBackend):
             with torch.inference_mode(), attention_kernels(self.device):
                 generated = self.model.generate(**enc, **kwargs)
             self.decode_into(outputs, batch, generated)
+            if progress is not None:
+                progress(len(batch))
         return outputs
 
     def describe(self) -> dict[str, Any]:

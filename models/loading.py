@@ -33,6 +33,51 @@ def hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+HUB_PROBE_TIMEOUT = 3.0  # seconds: long enough for a slow link, far shorter than the hub client's retries
+
+
+def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT) -> bool:
+    """Can a TCP connection to the hub endpoint (``HF_ENDPOINT``) be opened? One quick try, no retries."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from huggingface_hub import constants
+
+    url = urlsplit(os.environ.get("HF_ENDPOINT") or constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname or "", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _in_hub_cache(name: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except (ValueError, OSError):
+        return False
+
+
+def hub_access(name: str) -> dict[str, Any]:
+    """The ``from_pretrained`` keywords for hub id ``name``, decided once and fast.
+
+    Without a reachable hub the hub client retries for half a minute before failing, or before falling back to
+    its cache: so the hub is probed once first. Unreachable and cached: load from the cache only. Unreachable
+    and not cached: :class:`ModelNotFoundError` at once. Offline mode (``HF_HUB_OFFLINE=1``) needs no probe.
+    """
+    if hub_offline() or hub_reachable():
+        return {}
+    if _in_hub_cache(name):
+        return {"local_files_only": True}
+    from huggingface_hub import constants
+
+    endpoint = os.environ.get("HF_ENDPOINT") or constants.ENDPOINT
+    raise ModelNotFoundError(not_found_message(name, f"the hub at {endpoint} cannot be reached"))
+
+
 def not_found_message(name: str, reason: str = "") -> str:
     where = "offline mode is on (HF_HUB_OFFLINE=1) and it is not in the local cache" if hub_offline() else (
         "it is not a local directory and could not be fetched from the Hugging Face hub"
@@ -206,6 +251,8 @@ def load_seq2seq(name: str, *, device: str, dtype: Any) -> tuple[Any, Any]:
     kwargs: dict[str, Any] = {"trust_remote_code": False}
     if local:
         check_config_files(name, Path(source))
+    else:
+        kwargs.update(hub_access(name))
     try:
         config = AutoConfig.from_pretrained(source, **kwargs)
     except OSError as exc:

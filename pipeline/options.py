@@ -97,9 +97,12 @@ RUN_OPTIONS: tuple[Option, ...] = (
     Option("ray_window", "int+", "with --engine ray: articles sent to the actors at a time (default: 1024)",
            group="engine", metavar="N"),
     # batch behaviour
-    Option("output", "str", "output folder (required)", group="batch", short="-o", metavar="OUTDIR"),
+    Option("output", "str", "output folder (required); - writes the records to stdout as JSONL", group="batch",
+           short="-o", metavar="OUTDIR"),
     Option("format", "str", "json (default) writes one JSON per article; md also writes a Markdown page",
            group="batch", choices=("json", "md")),
+    Option("digest", "str", "also write the editor's digest (id, title, date, url, summary, counts; OUTDIR/"
+           "digest.csv is always written) to FILE.csv or FILE.jsonl", group="batch", metavar="FILE"),
     Option("on_non_dutch", "str", "what to do with articles that are not Dutch (default: skip)",
            kwarg="on_non_dutch", choices=("skip", "translate", "fail")),
     Option("dutch_threshold", "float", "an article is not Dutch when another language is detected with at "
@@ -115,6 +118,9 @@ RUN_OPTIONS: tuple[Option, ...] = (
            group="logging", short="-v"),
     Option("log_format", "str", "text (default) or json: one JSON object per event on stderr, "
            "for job schedulers", group="logging", choices=("text", "json")),
+    Option("progress", "str", "auto (default): a bar on a terminal, plain lines where it has no width or with "
+           "--verbose off a terminal; bar; lines (every 10 s, or JSON progress events with --log-format json); "
+           "off", group="logging", choices=("auto", "bar", "lines", "off")),
 )
 OPTIONS_BY_NAME: dict[str, Option] = {o.name: o for o in RUN_OPTIONS}
 CONFIG_ONLY = {"inputs": "list"}  # the positional INPUTs can come from the file too

@@ -20,12 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from beknopt.config import PipelineConfig
 from beknopt.document import ArticleInput, BeknoptError, Document, InputError, Result, to_document
-from beknopt.stage import CLEAN, LANGUAGE, TRANSLATE, run_stage, stage_name
+from beknopt.stage import CLEAN, LANGUAGE, TRANSLATE, BatchStage, run_stage, stage_name
 
 if TYPE_CHECKING:
+    from beknopt.progress import Progress
     from beknopt.ray_engine import RaySettings
 
 Stage = Callable[[list[Document]], list[Document]]
+# timings that describe the whole batch (or the sum), not one stage's work on the article
+_BATCH_TIMINGS = frozenset({"total", "batch_seconds", "batch_articles"})
 
 
 class ArticleError(BeknoptError):
@@ -242,8 +245,12 @@ class Pipeline:
                            features=features, new_fingerprint=hashlib.sha256(seed.encode()).hexdigest()[:16],
                            desc="beknopt")
 
-    def process(self, docs: list[Document]) -> list[Document]:
-        """Run every stage over one batch of documents, isolating failures to the articles that caused them."""
+    def process(self, docs: list[Document], progress: Progress | None = None) -> list[Document]:
+        """Run every stage over one batch of documents, isolating failures to the articles that caused them.
+
+        ``progress`` (:mod:`beknopt.progress`) hears from the model stages as they go: it is their ``progress``
+        for the duration of this call, then theirs is put back (threads sharing one pipeline with different sinks
+        would mix their reports)."""
         described = self.describe()
         models = self.models(described)
         for doc in docs:
@@ -254,10 +261,19 @@ class Pipeline:
         for stage in self.stages:
             if not any(d.ok for d in docs):
                 break
-            run_stage(stage, docs)
-        share = (time.perf_counter() - start) / max(1, len(docs))
-        for doc in docs:
-            doc.timings["total"] = round(share, 6)
+            if progress is None or not isinstance(stage, BatchStage):
+                run_stage(stage, docs)
+                continue
+            previous, stage.progress = stage.progress, progress
+            try:
+                run_stage(stage, docs)
+            finally:
+                stage.progress = previous
+        wall = round(time.perf_counter() - start, 6)
+        for doc in docs:  # what each number means: docs/cli.md, "Timings"
+            doc.timings["total"] = round(sum(v for k, v in doc.timings.items() if k not in _BATCH_TIMINGS), 6)
+            doc.timings["batch_seconds"] = wall
+            doc.timings["batch_articles"] = len(docs)
         return docs
 
 

@@ -91,11 +91,24 @@ class RayEngine:
             try:
                 self.ray.init(**kwargs)
             except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise BeknoptError(f"cannot start or reach Ray ({self.settings.address or 'local'}): {exc}") from exc
+                raise BeknoptError(self._cannot_start(exc)) from exc
         context = self.ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.execution_options.preserve_order = True
         self._started = True
+
+    def _cannot_start(self, exc: BaseException) -> str:
+        """Ray's own advice names its flags (``--address``); say it with beknopt's."""
+        address = self.settings.address
+        if address == "auto":
+            return ("no running Ray cluster found: --ray-address auto joins one that is already running on this "
+                    "machine (start it with `ray start --head`); leave out --ray-address to start a local Ray "
+                    "instance for this run, or pass --ray-address ray://HOST:PORT for a remote cluster")
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if address:
+            return (f"cannot reach the Ray cluster at --ray-address {address} ({first}); check the address, or "
+                    "leave out --ray-address to start a local Ray instance")
+        return f"cannot start a local Ray instance ({first})"
 
     def process(self, docs: list[Document]) -> None:
         """Send the documents through the actor pool and copy the finished records back into them."""

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from beknopt.document import BeknoptError, Document
+from beknopt.progress import NO_PROGRESS, Progress
 
 __all__ = ["CLEAN", "LANGUAGE", "SPLIT", "STAGE_ORDER", "SUMMARISE", "TRANSLATE", "BatchStage", "DocumentStage",
            "Stage", "isolate", "isolate_any", "live", "run_stage", "stage_name"]
@@ -108,10 +109,13 @@ class BatchStage:
     """A stage that handles the live articles of a batch together (the model stages).
 
     ``process`` returns each article's share of the work (sentences, say) or ``None`` for equal shares; the
-    batch's wall time is split by those shares into each article's ``timings``.
+    batch's wall time is split by those shares into each article's ``timings``. ``progress`` is where the model
+    work reports as it goes (:mod:`beknopt.progress`): ``Pipeline.process(docs, progress=...)`` sets it for the
+    duration of a call, so the stage's signature stays ``stage(docs)``.
     """
 
     name = "stage"
+    progress: Progress = NO_PROGRESS
 
     def describe(self) -> dict[str, Any]:
         return {}

@@ -42,6 +42,7 @@ class CleanStage(DocumentStage):
             return
         doc.clean_text = cleaned.text
         doc.paragraphs = cleaned.paragraphs
+        doc.source_format = cleaned.format  # what it was read as, "auto" resolved
         # Metadata the caller supplied (JSON fields) wins over what the header says.
         doc.metadata = {**cleaned.metadata, **doc.metadata}
         for message in cleaned.warnings:

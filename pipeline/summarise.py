@@ -21,6 +21,7 @@ from typing import Any
 
 from beknopt.document import BeknoptError, Document
 from beknopt.models.backend import BatchSettings, GenerationSettings, Seq2SeqBackend
+from beknopt.progress import CHUNKS, generate_reporting
 from beknopt.split import split_long_sentence, split_sentences
 from beknopt.stage import SUMMARISE, BatchStage
 
@@ -60,6 +61,23 @@ def _plural(n: int, word: str) -> str:
 def is_usable(text: str) -> bool:
     """False for model output with no words in it: empty, whitespace, punctuation or special tokens only."""
     return bool(re.search(r"\w", _SPECIAL_TOKENS.sub("", text)))
+
+
+def _comparable(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def repeats_headline(doc: Document, summary: str) -> bool:
+    """Is ``summary`` nothing but the article's headline (as written, or as translated)? A model that has
+    learnt that the first line is a good summary does this on short articles; an editor needs to know."""
+    title = str(doc.metadata.get("title") or "").strip()
+    if not title:
+        return False
+    candidates = {_comparable(title)}
+    if doc.paragraphs and doc.paragraphs[0].lstrip("#").strip() == title:
+        candidates.add(_comparable(" ".join(t for t, p in zip(doc.translations, doc.sentence_paragraphs,
+                                                               strict=False) if p == 0)))
+    return _comparable(summary) in candidates - {""}
 
 
 def _empty_reason(level: int, n_chunks: int, first_chunks: int) -> str:
@@ -181,7 +199,8 @@ class Summariser(BatchStage):
         return out
 
     def summarise_many(self, documents: Sequence[Sequence[str]]) -> list[SummaryOutput]:
-        """Summarise several documents; every level's chunks of all documents go to the model together.
+        """Summarise several documents; every level's chunks of all documents go to the model together (one
+        ``chunks`` task of the stage's ``progress`` per round).
 
         A document that gets no usable summary comes back with ``error`` set (or the lead fallback); the others
         are not affected.
@@ -197,7 +216,7 @@ class Summariser(BatchStage):
                 pending[i] = originals[i] = sentences
                 notes[i] = []
             else:
-                results[i] = SummaryOutput("", 0, 0, ["nothing to summarise: the translation is empty"])
+                results[i] = SummaryOutput("", 0, 0, error="nothing to summarise: the translation is empty")
         trimmed: dict[int, int] = {}
         level = 0
         while pending:
@@ -218,8 +237,11 @@ class Summariser(BatchStage):
                 break
             finals = [i for i in pending if len(chunked[i]) == 1]
             partials = [i for i in pending if len(chunked[i]) > 1]
+            texts = [" ".join(chunk) for i in partials for chunk in chunked[i]]
+            if finals or partials:  # one task per round: its final summaries and its partial ones
+                self.progress.begin(CHUNKS, len(finals) + len(texts))
             if finals:
-                outs = self.backend.generate([" ".join(chunked[i][0]) for i in finals], self.final, self.batching)
+                outs = self._generate([" ".join(chunked[i][0]) for i in finals], self.final)
                 for i, out in zip(finals, outs, strict=True):
                     if is_usable(out):
                         results[i] = SummaryOutput(out, first_chunks[i], level)
@@ -228,8 +250,7 @@ class Summariser(BatchStage):
                             originals[i], _empty_reason(level, 1, first_chunks[i]), first_chunks[i], level)
                     del pending[i]
             if partials:
-                texts = [" ".join(chunk) for i in partials for chunk in chunked[i]]
-                outs = iter(self.backend.generate(texts, self.partial, self.batching))
+                outs = iter(self._generate(texts, self.partial))
                 for i in partials:
                     n = len(chunked[i])
                     usable = [out for out in (next(outs) for _ in range(n)) if is_usable(out)]
@@ -265,6 +286,10 @@ class Summariser(BatchStage):
                 )
             done.append(result)
         return done
+
+    def _generate(self, texts: list[str], settings: GenerationSettings) -> list[str]:
+        """The model over ``texts``, each finished batch reported to the stage's ``progress`` as chunks."""
+        return generate_reporting(self.backend, texts, settings, self.batching, self.progress, CHUNKS)
 
     def _give_up(self, sentences: list[str], reason: str, chunks: int, level: int) -> SummaryOutput:
         """No usable summary: the lead sentences with a warning if a fallback was given, else an error."""
@@ -304,6 +329,8 @@ class Summariser(BatchStage):
                 doc.warn(STAGE, message)
             if out.error is not None:
                 doc.fail(STAGE, out.error)
+            elif out.summary and not out.fallback and repeats_headline(doc, out.summary):
+                doc.fail(STAGE, "the model's summary only repeats the headline")
             else:
                 doc.summary = out.summary
 
@@ -327,5 +354,9 @@ class LeadSummariser(BatchStage):
 
     def process(self, docs: list[Document]) -> None:
         for doc in docs:
-            doc.summary = self.summarise(doc.translations).summary
+            summary = self.summarise(doc.translations).summary
+            if not is_usable(summary):
+                doc.fail(STAGE, "nothing to summarise: the translation is empty")
+                continue
+            doc.summary = summary
             doc.summary_chunks = 0

@@ -9,6 +9,8 @@ cached translation around another), each with one job and the same method, ``tra
 :class:`ModelTranslation` runs the model, :class:`GuardedTranslation` retries looping outputs of another
 translation, :class:`CachedTranslation` remembers another's outputs. :class:`Translator` is the stage: it
 splits over-long sentences, puts the outputs back in their articles, and picks the parts from its settings.
+Each ``translate`` also takes the stage's ``progress`` sink down to the model, which reports every batch of
+sentences it finishes (cache hits never reach the model, so they are not counted).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any, Protocol
 
 from beknopt.document import Document
 from beknopt.models.backend import BatchSettings, GenerationSettings, Seq2SeqBackend
+from beknopt.progress import NO_PROGRESS, RETRIES, SENTENCES, Progress, generate_reporting
 from beknopt.split import split_long_sentence
 from beknopt.stage import TRANSLATE, BatchStage
 
@@ -96,9 +99,10 @@ class Translation:
 
 
 class SentenceTranslation(Protocol):
-    """Units (sentences or parts of one, duplicates allowed) in, one ``Translation`` each out, same order."""
+    """Units (sentences or parts of one, duplicates allowed) in, one ``Translation`` each out, same order;
+    model work is reported to ``progress``."""
 
-    def translate(self, units: Sequence[str]) -> list[Translation]: ...
+    def translate(self, units: Sequence[str], progress: Progress = NO_PROGRESS) -> list[Translation]: ...
 
 
 class ModelTranslation:
@@ -107,13 +111,17 @@ class ModelTranslation:
     def __init__(self, backend: Seq2SeqBackend, settings: GenerationSettings, batching: BatchSettings) -> None:
         self.backend, self.settings, self.batching = backend, settings, batching
 
-    def generate(self, units: Sequence[str], settings: GenerationSettings) -> list[str]:
+    def generate(self, units: Sequence[str], settings: GenerationSettings, progress: Progress = NO_PROGRESS,
+                 task: str = SENTENCES) -> list[str]:
+        """One output per unit; the distinct units are one ``task`` of ``progress``."""
         distinct = list(dict.fromkeys(units))
-        outputs = dict(zip(distinct, self.backend.generate(distinct, settings, self.batching), strict=True))
+        progress.begin(task, len(distinct))
+        generated = generate_reporting(self.backend, distinct, settings, self.batching, progress, task)
+        outputs = dict(zip(distinct, generated, strict=True))
         return [outputs[u] for u in units]
 
-    def translate(self, units: Sequence[str]) -> list[Translation]:
-        return [Translation(text) for text in self.generate(units, self.settings)] if units else []
+    def translate(self, units: Sequence[str], progress: Progress = NO_PROGRESS) -> list[Translation]:
+        return [Translation(text) for text in self.generate(units, self.settings, progress)] if units else []
 
 
 class GuardedTranslation:
@@ -123,13 +131,13 @@ class GuardedTranslation:
     def __init__(self, model: ModelTranslation, retry_settings: GenerationSettings) -> None:
         self.model, self.retry_settings = model, retry_settings
 
-    def translate(self, units: Sequence[str]) -> list[Translation]:
-        results = self.model.translate(units)
+    def translate(self, units: Sequence[str], progress: Progress = NO_PROGRESS) -> list[Translation]:
+        results = self.model.translate(units, progress)
         bad = {i: reason for i, (src, out) in enumerate(zip(units, results, strict=True))
                if (reason := degenerate_reason(src, out.text))}
         if not bad:
             return results
-        retried = self.model.generate([units[i] for i in bad], self.retry_settings)
+        retried = self.model.generate([units[i] for i in bad], self.retry_settings, progress, RETRIES)
         for (i, reason), new in zip(bad.items(), retried, strict=True):
             note = f"degenerate output ({reason}); retried with a no-repeat constraint"
             if still := degenerate_reason(units[i], new):
@@ -145,7 +153,7 @@ class CachedTranslation:
     def __init__(self, inner: SentenceTranslation, cache: TranslationCache, key: Callable[[str], Any]) -> None:
         self.inner, self.cache, self.key = inner, cache, key
 
-    def translate(self, units: Sequence[str]) -> list[Translation]:
+    def translate(self, units: Sequence[str], progress: Progress = NO_PROGRESS) -> list[Translation]:
         results: list[Translation | None] = []
         misses: list[int] = []
         for i, unit in enumerate(units):
@@ -153,7 +161,7 @@ class CachedTranslation:
             results.append(Translation(hit[0], hit[1], cached=True) if hit is not None else None)
             if hit is None:
                 misses.append(i)
-        fresh = self.inner.translate([units[i] for i in misses])
+        fresh = self.inner.translate([units[i] for i in misses], progress)
         stored: set[str] = set()
         for i, result in zip(misses, fresh, strict=True):
             results[i] = result
@@ -177,6 +185,7 @@ class Translator(BatchStage):
 
     ``guard`` wraps the model in a :class:`GuardedTranslation`, ``cache`` wraps that in a
     :class:`CachedTranslation` (``True`` for a new bounded cache, or a ``TranslationCache`` to share one).
+    The model reports each batch of sentences to ``progress`` (set by ``Pipeline.process``, or by a caller).
     """
 
     name = STAGE
@@ -255,7 +264,7 @@ class Translator(BatchStage):
             owner.extend([index] * len(pieces))
 
         todo = [i for i, unit in enumerate(units) if unit.strip()]  # blank units translate to ""
-        results = dict(zip(todo, self.translation.translate([units[i] for i in todo]), strict=True))
+        results = dict(zip(todo, self.translation.translate([units[i] for i in todo], self.progress), strict=True))
         joined: list[list[str]] = [[] for _ in sentences]
         for unit_index in range(len(units)):
             result = results.get(unit_index)

@@ -156,9 +156,10 @@ def test_jsonl_reader(tmp_path) -> None:
     assert ok[0].document.source_path == str(feed)
     assert len({a.digest for a in ok}) == 3
     errors = {a.id: a.error["reason"] for a in got if a.error}
-    assert errors["feed.jsonl:4"] == "line 4: expected a JSON object with a 'text' or 'body' field, got list"
-    assert errors["feed.jsonl:5"] == "line 5: too large: 1,887 bytes is over the --max-bytes limit of 1,000"
-    assert errors["feed.jsonl:8"].startswith("line 8: malformed JSON")
+    assert errors["feed.jsonl:4"] == ("feed.jsonl line 4: expected a JSON object with a 'text' or 'body' field, "
+                                      "got list")
+    assert errors["feed.jsonl:5"] == "feed.jsonl line 5: too large: 1,887 bytes is over the --max-bytes limit of 1,000"
+    assert errors["feed.jsonl:8"].startswith("feed.jsonl line 8: malformed JSON")
     assert count_articles(discover([str(feed)])) == len(got)
 
 
@@ -171,7 +172,7 @@ def test_single_file_readers(tmp_path) -> None:
     got = {a.id: a for a in articles(tmp_path)}
     assert got["nos-1"].error is None and got["nos-1"].document.metadata == {"date": "2024-01-01"}
     assert str(got["nos-1"].out_key) == "a"
-    assert got["b.json"].error["reason"].startswith("expected a JSON object")
+    assert got["b.json"].error["reason"].startswith("b.json: expected a JSON object")
     assert got["c.html"].document.source_format == "html" and isinstance(got["c.html"].document.source, bytes)
     assert got["d.txt"].document.warnings == ["read: file is UTF-16 with a byte-order mark; decoded as UTF-16"]
     assert got["e.txt"].error is None

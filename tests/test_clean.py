@@ -25,14 +25,16 @@ SAMPLE = Path(__file__).parent / "data" / "articles" / "2020-09-vs-troepen-irak.
 def test_empty_input(raw: str | bytes) -> None:
     with pytest.raises(InputError) as excinfo:
         clean(raw, source_name="leeg.txt")
-    assert str(excinfo.value) == "leeg.txt: file is empty"
+    what = "file" if isinstance(raw, bytes) else "text"  # bytes come from a file, a str from JSON or a caller
+    assert str(excinfo.value) == f"leeg.txt: {what} is empty"
 
 
 @pytest.mark.parametrize("raw", ["  \n\t \r\n", b" \n\n \t", "\u00a0\u200b\n", codecs.BOM_UTF8 + b"  \n"])
 def test_whitespace_only_input(raw: str | bytes) -> None:
     with pytest.raises(InputError) as excinfo:
         clean(raw, source_name="wit.txt")
-    assert str(excinfo.value) == "wit.txt: file is empty (contains only whitespace)"
+    what = "file" if isinstance(raw, bytes) else "text"
+    assert str(excinfo.value) == f"wit.txt: {what} is empty (contains only whitespace)"
 
 
 def test_input_error_is_a_beknopt_error() -> None:

@@ -331,7 +331,8 @@ def test_dry_run_lists_and_writes_nothing(tmp_path, capsys, model_args) -> None:
     assert any(line.startswith("would process  politiek/kabinet.txt") for line in lines)
     assert any(line.startswith("would skip     engels.txt  (language: not Dutch") for line in lines)
     assert any(line.startswith("would fail     plaatje.txt  (clean:") for line in lines)
-    assert any(line.startswith("would fail     data/feed.jsonl:3  (read: line 3: malformed JSON") for line in lines)
+    assert any(line.startswith("would fail     data/feed.jsonl:3  (read: data/feed.jsonl line 3: malformed JSON")
+               for line in lines)
 
     run(capsys, "run", str(ARTICLES), "-o", str(out), *model_args)
     code, stdout, _ = run(capsys, "run", str(ARTICLES), "-o", str(out), "--dry-run", *model_args)
@@ -455,20 +456,27 @@ class _Terminal:
         return self.tty
 
 
-def test_progress_bar_only_on_a_terminal() -> None:
+def test_progress_bar_only_on_a_terminal(monkeypatch) -> None:
+    """The bar on a terminal of known width (one of unknown width gets plain lines: tests/test_progress.py),
+    following the model work between the articles."""
     from beknopt.batch import BatchSummary, Outcome
+    from beknopt.cli import progress as cli_progress
 
+    monkeypatch.setattr(cli_progress, "terminal_size", lambda stream: (100, 24, False))
     assert not Reporter(stream=_Terminal(tty=False)).wants_progress
     assert not Reporter(stream=_Terminal(), quiet=True).wants_progress
     assert not Reporter(stream=_Terminal(), json_logs=True).wants_progress
     terminal = _Terminal()
     reporter = Reporter(stream=terminal)
-    assert reporter.wants_progress
+    assert reporter.wants_progress and reporter.mode == "bar"
     reporter.start(4)
+    reporter.begin("sentences", 40)
+    reporter.advance("sentences", 16)
+    assert " 40%|" in terminal.text and "translating 16/40 sentences, " in terminal.text and "ETA" in terminal.text
     for i in range(4):
         reporter.outcome(Outcome("done", f"a{i}", f"a{i}.txt", sentences=10))
     reporter.finish(BatchSummary(done=4))
-    assert "4/4" in terminal.text and "sentences/s" in terminal.text and "article" in terminal.text
+    assert "100%|" in terminal.text and "articles 4/4" in terminal.text and "sentences/s" in terminal.text
 
 
 # ----------------------------------------------------------------------------------------------------

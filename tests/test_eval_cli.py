@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from beknopt.eval import compare, evaluate, write_reports
+from beknopt.eval import compare, evaluate, to_html, to_markdown, write_reports
 from beknopt.eval.cli import main
 
 DATA = Path(__file__).parent / "data" / "eval"
@@ -198,3 +198,80 @@ def test_cli_bertscore_without_package(capsys: pytest.CaptureFixture[str]) -> No
 def test_cli_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     assert "--compare" in capsys.readouterr().out
+
+
+def _partial_predictions(tmp_path: Path) -> Path:
+    """summary.pred_a without nos-011/nos-012, plus one id the references do not have."""
+    rows = [json.loads(line) for line in (DATA / "summary.pred_a.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [r for r in rows if r["id"] not in ("nos-011", "nos-012")] + [{"id": "extra-1", "summary": "Nothing."}]
+    path = tmp_path / "partial.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_cli_ids_intersection_reports_what_was_left_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    partial = _partial_predictions(tmp_path)
+    args = ["-p", str(partial), "-r", str(DATA / "summary.ref.jsonl"), "--source", str(DATA / "summary.src.jsonl"),
+            "--bootstrap", "20"]
+    assert main(args) == 2
+    assert "--ids intersection" in capsys.readouterr().err  # strict is the default, and the error says the way out
+    out = tmp_path / "out"
+    assert main([*args, "--ids", "intersection", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    line = ("left out 2 of 12 references (nos-011, nos-012), 1 of 11 predictions (extra-1)")
+    assert "# beknopt eval: 10 documents" in captured.out and line in captured.out and line in captured.err
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert data["ids"] == [f"nos-{i:03d}" for i in range(1, 11)]
+    assert data["left_out"]["references"] == {"count": 2, "ids": ["nos-011", "nos-012"]}
+    assert data["left_out"]["predictions"] == {"partial": {"count": 1, "ids": ["extra-1"]}}
+    assert line in (out / "report.md").read_text(encoding="utf-8")
+    assert line in (out / "report.html").read_text(encoding="utf-8")
+    code = main(["--compare", str(partial), str(DATA / "summary.pred_b.jsonl"), "-r", str(DATA / "summary.ref.jsonl"),
+                 "--bootstrap", "20", "--ids", "intersection", "--names", "a", "b"])
+    assert code == 0
+    assert ("left out 2 of 12 references (nos-011, nos-012), 1 of 11 predictions of a (extra-1), "
+            "2 of 12 predictions of b (nos-011, nos-012)") in capsys.readouterr().out
+
+
+def test_cli_every_option_has_help() -> None:
+    from beknopt.eval.cli import build_parser
+
+    undocumented = [a.option_strings for a in build_parser()._actions if a.option_strings and not a.help]
+    assert undocumented == []
+
+
+def test_html_report_layout(tmp_path: Path) -> None:
+    """Without a browser: headline first, P/R and signatures collapsed, ticks, and titles that match the axes."""
+    refs = [json.loads(line)["reference"] for line in (DATA / "summary.ref.jsonl").read_text().splitlines()]
+    preds = (DATA / "summary.pred_a.txt").read_text(encoding="utf-8").splitlines()
+    html = write_reports(evaluate(preds, refs, n_bootstrap=20), tmp_path, ["html"])[0].read_text(encoding="utf-8")
+    assert re.search(r"<table[^>]*>", html).group(0) == "<table class=headline>"
+    headline = html[html.index("<table class=headline>"):]
+    headline = headline[: headline.index("</table>")]
+    assert "rouge1_f" in headline and "rouge1_p" not in headline and "Signature" not in headline
+    assert "<details class=pr><summary>Precision and recall</summary>" in html
+    assert html.count("<details class=sig>") == 2  # under the scores and under the diagnostics
+    # no sources: the length axis counts reference words, and the title says so
+    assert "rougeLsum_f vs reference length" in html and "reference length (words)" in html
+    assert "vs article length" not in html
+    for svg in re.findall(r"<svg.*?</svg>", html, re.S):
+        ticks = re.findall(r'font-size="9" fill="#444">([^<]+)</text>', svg)
+        assert len(ticks) >= 6  # at least three per axis, not just the two ends
+    docs = re.findall(r"<article class=doc data-id='([^']+)'>", html)
+    assert docs == [str(i) for i in range(1, 13)]
+    assert "<section class='col pred'>" in html and "<section class='col ref'>" in html
+
+
+def test_nice_ticks() -> None:
+    from beknopt.eval.report import nice_ticks
+
+    assert nice_ticks(0.13, 0.91) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert nice_ticks(22, 32) == [20, 25, 30, 35]  # beyond the data on both sides
+    assert nice_ticks(0, 7, target=4, integer=True) == [0, 5, 10]
+    assert nice_ticks(5, 5) == [4.5, 5.0, 5.5]  # one value still gets an axis around it
+
+
+def test_markdown_and_html_name_the_unit() -> None:
+    report = evaluate(["a b", "c"], ["a b", "c d"], task="translation", n_bootstrap=0, config={"unit": "sentences"})
+    assert to_markdown(report).startswith("# beknopt eval: 2 sentences, task translation")
+    assert "<h1>beknopt eval: 2 sentences, task translation</h1>" in to_html(report)

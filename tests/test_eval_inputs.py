@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from beknopt.document import Document
-from beknopt.eval import EvalInputError, evaluate, load_inputs, read_records
+from beknopt.eval import EvalInputError, compare, evaluate, load_inputs, read_records
 from beknopt.eval.inputs import detect_format
 
 DATA = Path(__file__).parent / "data" / "eval"
@@ -186,3 +186,63 @@ def test_datasets_local_file_and_hub_errors(tmp_path: Path, monkeypatch: pytest.
         EvalInputError, match=r"someone/news: cannot load with datasets.load_dataset \(no network"
     ):
         read_records("someone/news", "datasets")
+
+
+# --- join="intersection": score only the ids on both sides, and say what was left out ----------------------
+
+
+def test_evaluate_intersection_scores_shared_ids_and_reports_the_rest() -> None:
+    refs = ["The cat sat.", "A dog ran.", "Birds fly south."]
+    preds = ["Birds fly.", "The cat sat.", "Something else."]  # own order; "x" has no reference, "b" no prediction
+    with pytest.raises(EvalInputError, match=r"1 reference id\(s\) have no prediction: 'b'.*"
+                       r"1 prediction id\(s\) have no reference: 'x'.*join='intersection'"):
+        evaluate(preds, refs, ids=["a", "b", "c"], prediction_ids=["c", "a", "x"], n_bootstrap=0)
+    report = evaluate(preds, refs, ids=["a", "b", "c"], prediction_ids=["c", "a", "x"], join="intersection",
+                      n_bootstrap=0)
+    assert report.ids == ["a", "c"]  # reference order
+    assert [d.scores["rouge1_f"] for d in report.system.documents] == pytest.approx([1.0, 0.8])
+    assert report.left_out.references == ["b"] and report.left_out.predictions == {"system": ["x"]}
+    same = evaluate(["The cat sat.", "Birds fly."], ["The cat sat.", "Birds fly south."], ids=["a", "c"],
+                    n_bootstrap=0)
+    assert report.system.scores["rouge1_f"].value == same.system.scores["rouge1_f"].value
+    data = report.to_dict()
+    assert data["left_out"] == {"references": {"count": 1, "ids": ["b"]},
+                                "predictions": {"system": {"count": 1, "ids": ["x"]}}}
+    assert data["config"]["join"] == "intersection"
+    # aligned lists (no prediction ids) leave nothing out, and strict stays the default
+    assert not evaluate(refs, refs, n_bootstrap=0).left_out
+    with pytest.raises(EvalInputError, match="unknown join"):
+        evaluate(refs, refs, join="union", n_bootstrap=0)
+
+
+def test_compare_intersection_keeps_ids_both_systems_predicted() -> None:
+    refs = ["one two", "three four", "five six"]
+    report = compare(["one two", "five six"], ["five", "three", "one", "extra"], refs, ids=["a", "b", "c"],
+                     prediction_ids=(["a", "c"], ["c", "b", "a", "z"]), join="intersection", n_bootstrap=20,
+                     names=("A", "B"))
+    assert report.ids == ["a", "c"]
+    assert report.left_out.references == ["b"]
+    assert report.left_out.predictions == {"A": [], "B": ["b", "z"]}
+    assert [d.scores["rouge1_f"] for d in report.systems[1].documents] == pytest.approx([2 / 3, 2 / 3])
+    assert len(report.comparison) == len(report.system.scores)
+
+
+def test_load_inputs_intersection(tmp_path: Path) -> None:
+    ref = write_jsonl(tmp_path / "r.jsonl", [{"id": f"d{i}", "reference": f"text {i}"} for i in range(4)])
+    pred = write_jsonl(tmp_path / "p.jsonl", [{"id": i, "summary": f"summary {i}"} for i in ("d3", "d1", "new")])
+    src = write_jsonl(tmp_path / "s.jsonl", [{"id": f"d{i}", "source": f"source {i}"} for i in range(4)])
+    with pytest.raises(EvalInputError, match="--ids intersection scores only the ids on both sides"):
+        load_inputs(pred, ref)
+    inputs = load_inputs(pred, ref, sources=src, join="intersection")
+    assert inputs.prediction_ids == ["d3", "d1", "new"] and inputs.ids == ["d0", "d1", "d2", "d3"]
+    assert inputs.sources == ["source 3", "source 1", ""]  # in prediction order; "new" is left out anyway
+    report = evaluate(inputs.predictions["summary"], inputs.references["summary"], inputs.sources, inputs.ids,
+                      prediction_ids=inputs.prediction_ids, join="intersection", n_bootstrap=0)
+    assert report.ids == ["d1", "d3"] and report.system.sources == ["source 1", "source 3"]
+    assert report.left_out.references == ["d0", "d2"] and report.left_out.predictions == {"system": ["new"]}
+    short_src = write_jsonl(tmp_path / "s1.jsonl", [{"id": "d3", "source": "source 3"}])
+    with pytest.raises(EvalInputError, match=r"1 id\(s\) in .*p.jsonl have no source in .*s1.jsonl: 'd1'"):
+        load_inputs(pred, ref, sources=short_src, join="intersection")
+    lines = write_lines(tmp_path / "p.txt", ["a", "b"])
+    with pytest.raises(EvalInputError, match=r"p.txt: no ids, so nothing to intersect by"):
+        load_inputs(lines, ref, join="intersection")

@@ -63,7 +63,7 @@ def test_failed_article_is_scored_as_empty_not_dropped(tiny_pipeline) -> None:
     evaluation = evaluate_pipeline(tiny_pipeline, flores_docs=0, summary_items=items, n_bootstrap=0)
     assert evaluation.translation is None
     assert evaluation.failures == [{"id": "leeg", "stage": "clean",
-                                    "reason": "leeg: file is empty (contains only whitespace)"}]
+                                    "reason": "leeg: text is empty (contains only whitespace)"}]
     assert evaluation.summary.ids == ["ok", "leeg"]
     assert evaluation.summaries[1] == "" and evaluation.summary.system.empty_predictions["summary"] == ["leeg"]
 
@@ -89,6 +89,14 @@ def test_eval_pipeline_command(tiny_models, tmp_path: Path, capsys: pytest.Captu
         assert {p.name for p in (out / task).iterdir()} == {"report.json", "report.csv", "report.md", "report.html"}
     printed = capsys.readouterr().out
     assert "bleu" in printed.lower() and "rouge" in printed.lower()
+    # FLORES lines are segments (the splitter may cut one into several sentences), not documents
+    assert f"# beknopt eval: {n_refs} segments, task translation" in printed
+    assert "# beknopt eval: 6 documents, task summary" in printed
+    # the top-level report.html that --help promises: what ran, then both tasks
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<h1>beknopt eval-pipeline</h1>" in html and "fingerprint" in html
+    assert "<section class=task data-task=translation>" in html and "<section class=task data-task=summary>" in html
+    assert f"beknopt eval: {n_refs} segments, task translation" in html and "<script" not in html
 
 
 def test_eval_pipeline_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

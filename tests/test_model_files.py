@@ -281,3 +281,25 @@ def test_convert_reports_one_line_and_exits_2(tiny_models: tuple[Path, Path], tm
     assert err.startswith(f"beknopt convert: error: model '{broken}': ")
     assert ("model.safetensors is damaged" if damage == "truncated" else "only pytorch_model.bin found") in err
     assert not marker.exists() and not (tmp_path / "ct2").exists()
+
+
+def test_an_unreachable_hub_fails_fast_and_creates_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Offline mode off, no network: one quick probe (a closed port on loopback here), not the hub client's
+    half a minute of retries, and the same clear message."""
+    import time
+
+    from beknopt.cli import main
+    from beknopt.models import ModelNotFoundError
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: nothing listens there
+    model = "beknopt-tests/nowhere-nl-en"  # in no cache
+    start = time.monotonic()
+    with pytest.raises(ModelNotFoundError, match="the hub at http://127.0.0.1:9 cannot be reached"):
+        load_backend(model, device="cpu")
+    out = tmp_path / "out"
+    code = main(["run", str(DATA / "articles"), "-o", str(out), "--device", "cpu", "--translation-model", model])
+    err = capsys.readouterr().err
+    assert code == 2 and "beknopt models download" in err and not out.exists()
+    assert time.monotonic() - start < 10

@@ -73,7 +73,7 @@ def test_run_many_streams_in_order_and_isolates_bad_articles(tiny_pipeline: Pipe
 def test_run_many_can_raise_instead(tiny_pipeline: Pipeline) -> None:
     from beknopt import ArticleError
 
-    with pytest.raises(ArticleError, match=r"article-1: file is empty \(contains only whitespace\) \(stage: clean\)"):
+    with pytest.raises(ArticleError, match=r"article-1: text is empty \(contains only whitespace\) \(stage: clean\)"):
         list(tiny_pipeline.run_many(["  "], errors="raise"))
 
 
@@ -146,7 +146,7 @@ def test_map_dataset_matches_run_many(tiny_pipeline: Pipeline, sample_article: s
     assert columns["summary"] == [r.summary for r in expected]
     assert columns["summary_chunks"] == [r.summary_chunks for r in expected]
     assert columns["warnings"] == [r.warnings for r in expected]
-    assert columns["error"][1].startswith("clean: row-1: file is empty")
+    assert columns["error"][1].startswith("clean: row-1: text is empty")
     assert [e is None for e in columns["error"]] == [True, False, True, True]
     with pytest.raises(Exception, match="no column 'body'"):
         tiny_pipeline.map_dataset(dataset, text_column="body")

@@ -103,3 +103,15 @@ def test_batch_runner_hands_the_ray_engine_a_whole_window(tiny_pipeline, tmp_pat
     runner = BatchRunner(tiny_pipeline, BatchOptions(output=tmp_path / "out"), engine=engine)
     assert runner._batch_size == 37
     assert BatchRunner(tiny_pipeline, BatchOptions(output=tmp_path / "out2"))._batch_size == tiny_pipeline.batch_size
+
+
+def test_no_cluster_at_auto_is_explained_with_beknopts_own_flags() -> None:
+    from beknopt.document import BeknoptError
+    from beknopt.ray_engine import RayEngine, RaySettings
+
+    engine = RayEngine(lambda: None, RaySettings(address="auto"))
+    with pytest.raises(BeknoptError) as info:
+        engine.start()
+    message = str(info.value)
+    assert message.startswith("no running Ray cluster found: --ray-address auto joins one")
+    assert "leave out --ray-address" in message and "`--address`" not in message and "RAY_ADDRESS" not in message

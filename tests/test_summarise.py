@@ -59,9 +59,26 @@ def test_documents_share_model_calls_and_empty_input_is_reported() -> None:
             Document(id="c", translations=["Three."])]
     summariser(docs)
     assert len(backend.calls) == 1 and backend.calls[0][0] == ["One. Two.", "Three."]
-    assert [d.summary for d in docs] == ["Sum.", "", "Sum."]
-    assert docs[1].warnings == ["summarise: nothing to summarise: the translation is empty"]
+    assert [d.summary for d in docs] == ["Sum.", None, "Sum."]
+    assert docs[1].error == {"stage": "summarise", "reason": "nothing to summarise: the translation is empty"}
     assert [d.summary_chunks for d in docs] == [1, 0, 1]
+
+
+def test_a_summary_that_only_repeats_the_headline_is_not_a_summary() -> None:
+    """Checked against the headline as written and as translated (the first paragraph's sentences)."""
+    backend = ScriptedBackend(lambda text, s: "Utrecht plants more trees." if "Utrecht" in text else
+                              "De kop.", max_input_tokens=100)
+    docs = [Document(id="a", metadata={"title": "Utrecht plant meer bomen"},
+                     paragraphs=["Utrecht plant meer bomen", "De raad besloot."], sentence_paragraphs=[0, 1],
+                     translations=["Utrecht plants more trees", "The council decided."]),
+            Document(id="b", metadata={"title": "De kop"}, paragraphs=["Tekst."], sentence_paragraphs=[0],
+                     translations=["Text."]),
+            Document(id="c", metadata={"title": "Een andere kop"}, paragraphs=["Tekst."], sentence_paragraphs=[0],
+                     translations=["Utrecht text."])]
+    Summariser(backend)(docs)
+    assert [d.error for d in docs[:2]] == [{"stage": "summarise",
+                                            "reason": "the model's summary only repeats the headline"}] * 2
+    assert docs[2].ok and docs[2].summary == "Utrecht plants more trees."
 
 
 def test_length_settings_are_validated() -> None:

@@ -15,11 +15,13 @@ __all__ = ["BatchOptions", "BatchSummary", "Outcome"]
 class BatchOptions:
     """Batch settings that are not pipeline settings (those live in the ``Pipeline``)."""
 
-    output: Path
+    output: Path | None  # None: records to ``stream`` as JSONL (``-o -``), no files
     max_bytes: int = DEFAULT_MAX_BYTES
     markdown: bool = False
     force: bool = False
     dry_run: bool = False
+    digest: Path | None = None  # --digest FILE (.csv or .jsonl), besides OUTDIR/digest.csv
+    stream: Any = None  # the binary stream for output None; default: standard output
 
 
 @dataclass

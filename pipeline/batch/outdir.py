@@ -29,29 +29,20 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from beknopt.document import BeknoptError
+from beknopt.batch.digest import row_bytes
+from beknopt.batch.errors import OutputFolderError, OutputLockedError, WriteRefusedError
 from beknopt.inputs.discover import inside, is_glob, safe_is_dir
 
-__all__ = ["ERRORS_FILE", "RESULTS_FILE", "STATE_DIR", "OutputFolder", "OutputFolderError", "OutputLockedError",
-           "WriteRefusedError", "check_output_apart", "check_output_folder"]
+__all__ = ["DIGEST_FILE", "ERRORS_FILE", "RESULTS_FILE", "STATE_DIR", "OutputFolder", "OutputFolderError",
+           "OutputLockedError", "WriteRefusedError", "check_output_apart", "check_output_folder"]
 
 STATE_DIR = ".beknopt"
 RESULTS_FILE = "results.jsonl"
 ERRORS_FILE = "errors.jsonl"
+DIGEST_FILE = "digest.csv"
+SUMMARY_FILES = (RESULTS_FILE, ERRORS_FILE, DIGEST_FILE)  # rebuilt by every complete run, committed together
 MANIFEST = "manifest"
 JOURNAL = "commit.json"
-
-
-class OutputFolderError(BeknoptError):
-    """OUTDIR cannot be used at all (not a folder, not writable, state files in the way): a usage error."""
-
-
-class OutputLockedError(OutputFolderError):
-    """Another ``beknopt run`` is writing to the same output folder."""
-
-
-class WriteRefusedError(BeknoptError):
-    """One output path is not beknopt's to change (a link, a folder, or a file beknopt did not write)."""
 
 
 def _is_real_dir(path: Path) -> bool:
@@ -67,8 +58,8 @@ def check_output_apart(inputs: Sequence[str], output: Path) -> None:
     fine: discovery leaves it out."""
     real_out = os.path.realpath(output)
     for item in inputs:
-        if is_glob(item) and not os.path.lexists(item):
-            continue  # matches inside OUTDIR are left out by discover()
+        if item == "-" or (is_glob(item) and not os.path.lexists(item)):
+            continue  # stdin; glob matches inside OUTDIR are left out by discover()
         if inside(os.path.realpath(item), real_out):
             suggestion = Path(item) / "beknopt-out" if safe_is_dir(Path(item)) else output / "beknopt-out"
             raise OutputFolderError(
@@ -96,7 +87,7 @@ def check_output_folder(output: Path) -> None:
     state = output / STATE_DIR
     if os.path.lexists(state) and not _is_real_dir(state):
         raise OutputFolderError(f"{state} is in the way: beknopt keeps its state there, and it is not a folder")
-    for path in (state / "lock", state / MANIFEST, output / RESULTS_FILE, output / ERRORS_FILE):
+    for path in (state / "lock", state / MANIFEST, *(output / name for name in SUMMARY_FILES)):
         if os.path.lexists(path) and not stat.S_ISREG(os.lstat(path).st_mode):
             raise OutputFolderError(f"{path} is in the way: it is not a regular file (a folder or a link); "
                                     "move it, or choose another output folder")
@@ -105,11 +96,11 @@ def check_output_folder(output: Path) -> None:
 
 def _legacy_owned(state: Path) -> set[str]:
     """A folder from a beknopt release before the manifest: its summary files are beknopt's."""
-    return {RESULTS_FILE, ERRORS_FILE} if _is_real_dir(state) and not (state / MANIFEST).exists() else set()
+    return set(SUMMARY_FILES) if _is_real_dir(state) and not (state / MANIFEST).exists() else set()
 
 
 def _check_summaries_owned(output: Path, owned: set[str]) -> None:
-    for name in (RESULTS_FILE, ERRORS_FILE):
+    for name in SUMMARY_FILES:
         if os.path.lexists(output / name) and name not in owned:
             raise OutputFolderError(f"{output / name} exists and beknopt did not write it: move it, or choose "
                                     "another output folder")
@@ -155,7 +146,8 @@ class OutputFolder:
                 os.unlink(entry.path)
         self._recover()
         _check_summaries_owned(root, self._owned)
-        self._staged = {name: self._open_tmp() for name in (RESULTS_FILE, ERRORS_FILE)}
+        self._staged = {name: self._open_tmp() for name in SUMMARY_FILES}
+        self._staged[DIGEST_FILE][1].write(row_bytes(None))
 
     # -- paths ------------------------------------------------------------------------------------
 
@@ -264,8 +256,12 @@ class OutputFolder:
     def add_error(self, record: dict[str, Any]) -> None:
         self._staged[ERRORS_FILE][1].write(json_bytes(record) + b"\n")
 
+    def add_digest(self, row: dict[str, Any]) -> None:
+        self._staged[DIGEST_FILE][1].write(row_bytes(row))
+
     def commit(self) -> None:
-        """Put the rebuilt ``results.jsonl`` and ``errors.jsonl`` in place together (only a complete run does)."""
+        """Put the rebuilt ``results.jsonl``, ``errors.jsonl`` and ``digest.csv`` in place together (only a
+        complete run does)."""
         staged = self.state / "staged"
         staged.mkdir(exist_ok=True)
         plan: dict[str, str] = {}
@@ -295,7 +291,7 @@ class OutputFolder:
         if plan is not None and not isinstance(plan, dict):
             raise OutputFolderError(f"{journal} is damaged (not a JSON object); delete it and run again")
         if plan is not None:
-            for name in (RESULTS_FILE, ERRORS_FILE):
+            for name in SUMMARY_FILES:
                 source = staged / str(plan.get(name, ""))
                 if plan.get(name) and source.is_file():
                     self._claim(PurePosixPath(name), self.root / name)

@@ -21,19 +21,23 @@ Guarantees, and how they are kept:
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from beknopt import __version__
+from beknopt.batch.digest import DigestFile, digest_row
 from beknopt.batch.outcome import BatchOptions, BatchSummary, Outcome
 from beknopt.batch.outdir import OutputFolder, json_bytes
 from beknopt.batch.render import render_markdown
+from beknopt.batch.stream import StreamOutput
 from beknopt.document import BeknoptError, Document
 from beknopt.inputs import Article
 from beknopt.pipeline import Pipeline
+from beknopt.progress import Progress
 from beknopt.stage import CLEAN, LANGUAGE, isolate_any
 
 __all__ = ["BatchRunner"]
@@ -60,17 +64,21 @@ class BatchRunner:
     """Run a ``Pipeline`` over a stream of articles into an output folder; see the module docstring."""
 
     def __init__(self, pipeline: Pipeline, options: BatchOptions, *,
-                 on_outcome: Callable[[Outcome], None] | None = None, engine: Any | None = None) -> None:
+                 on_outcome: Callable[[Outcome], None] | None = None, engine: Any | None = None,
+                 progress: Progress | None = None) -> None:
         """``engine`` (e.g. the Ray engine) runs the model work instead of ``pipeline.process``; reading,
-        resuming and writing stay here, so every engine produces the same files."""
+        resuming and writing stay here, so every engine produces the same files. ``progress`` hears from the
+        local engine's model work as it goes (``Pipeline.process``), not only when articles are written."""
         self.pipeline = pipeline
-        self._process_batch = engine.process if engine is not None else pipeline.process
+        local = pipeline.process if progress is None else (lambda docs: pipeline.process(docs, progress=progress))
+        self._process_batch = engine.process if engine is not None else local
         self._batch_size = getattr(engine, "window", None) or pipeline.batch_size
         self.options = options
         self.on_outcome = on_outcome or (lambda outcome: None)
         self.fingerprint = pipeline.fingerprint()
         self.summary = BatchSummary(dry_run=options.dry_run)
-        self._ws: OutputFolder | None = None
+        self._ws: Any = None  # OutputFolder, or StreamOutput for ``-o -``
+        self._digest: DigestFile | None = None
 
     # -- resume -----------------------------------------------------------------------------------
 
@@ -80,7 +88,7 @@ class BatchRunner:
 
     def _existing(self, article: Article) -> dict[str, Any] | None:
         """The article's previous output when it is still valid for this input and these settings."""
-        if self.options.force:
+        if self.options.force or self.options.output is None:
             return None
         path = self.options.output / f"{article.out_key}.json"
         try:
@@ -104,13 +112,19 @@ class BatchRunner:
         if self.options.dry_run:
             self._dry_run(articles)
         else:
-            self._ws = OutputFolder(self.options.output)
+            self._ws = (OutputFolder(self.options.output) if self.options.output is not None
+                        else StreamOutput(self.options.stream or sys.stdout.buffer))
             try:
+                self._digest = DigestFile(self.options.digest) if self.options.digest is not None else None
                 for entries in self._batches(articles):
                     self._finish(entries)
                 self._ws.commit()
+                if self._digest is not None:
+                    self._digest.commit()
             finally:
                 self._ws.close()
+                if self._digest is not None:
+                    self._digest.close()
         self.summary.seconds = time.perf_counter() - start
         return self.summary
 
@@ -169,21 +183,24 @@ class BatchRunner:
         assert self._ws is not None
         data = doc.to_dict()
         data["beknopt"] = self._stamp(article)
-        try:
-            if self.options.markdown:
-                self._ws.write(_rel(article, ".md"), render_markdown(data).encode("utf-8"))
-            else:
-                self._ws.remove(_rel(article, ".md"))  # it would describe an older result (only if beknopt's)
-            # written last: it marks completion
-            json_path = self._ws.write(_rel(article, ".json"), json_bytes(data, indent=2) + b"\n")
+        try:  # with -o - the record goes to the stream only
+            json_path = self._write_files(article, data) if self.options.output is not None else None
         except (OSError, BeknoptError) as exc:
             self._record_error(article, {"stage": "write", "reason": f"cannot write output: {_write_reason(exc)}"})
             return
-        self._ws.add_result(data)
+        self._add_result(data)
         self.summary.done += 1
         self.summary.sentences += len(doc.sentences)
-        self.on_outcome(Outcome("done", article.id, article.path, article.line, output=str(json_path),
+        self.on_outcome(Outcome("done", article.id, article.path, article.line,
+                                output=str(json_path) if json_path else None,
                                 sentences=len(doc.sentences), warnings=list(doc.warnings)))
+
+    def _write_files(self, article: Article, data: dict[str, Any]) -> Path:
+        if self.options.markdown:
+            self._ws.write(_rel(article, ".md"), render_markdown(data).encode("utf-8"))
+        else:
+            self._ws.remove(_rel(article, ".md"))  # it would describe an older result (only if beknopt's)
+        return self._ws.write(_rel(article, ".json"), json_bytes(data, indent=2) + b"\n")  # last: marks completion
 
     def _record_resumed(self, article: Article, data: dict[str, Any]) -> None:
         assert self._ws is not None
@@ -194,10 +211,17 @@ class BatchRunner:
             except (OSError, BeknoptError) as exc:
                 self._record_error(article, {"stage": "write", "reason": f"cannot write output: {_write_reason(exc)}"})
                 return
-        self._ws.add_result(data)
+        self._add_result(data)
         self.summary.resumed += 1
         self.on_outcome(Outcome("resumed", article.id, article.path, article.line, reason="unchanged",
                                 output=str(self.options.output / _rel(article, ".json"))))
+
+    def _add_result(self, data: dict[str, Any]) -> None:
+        self._ws.add_result(data)
+        row = digest_row(data)
+        self._ws.add_digest(row)
+        if self._digest is not None:
+            self._digest.add(row)
 
     def _remove_outputs(self, article: Article) -> None:
         """A failed article must not leave an older result behind: it would be counted twice."""

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from beknopt.cleaning.boilerplate import DEFAULT_BOILERPLATE, compile_patterns, remove_boilerplate, remove_duplicates
 from beknopt.cleaning.decode import decode_bytes
-from beknopt.cleaning.header import parse_header
+from beknopt.cleaning.header import headline_of, parse_header
 from beknopt.cleaning.html import extract_html, looks_like_html
 from beknopt.cleaning.paragraphs import reflow_paragraphs
 from beknopt.cleaning.punctuation import normalise_punctuation
@@ -46,6 +46,7 @@ class Cleaned:
     paragraphs: list[str]
     metadata: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # plain messages, e.g. "repaired mojibake (ftfy)"
+    format: str = "text"  # what the input was read as: "text" or "html" (``auto`` resolved)
 
 
 def clean(
@@ -106,7 +107,10 @@ def clean(
                 f"{n_duplicates} as duplicates"
             )
         raise InputError(f"{name}: no text left after cleaning ({reason})")
-    return Cleaned(text="\n\n".join(paragraphs), paragraphs=paragraphs, metadata=metadata, warnings=warnings)
+    if not is_html and "title" not in metadata and (headline := headline_of(paragraphs)):
+        metadata["title"] = headline
+    return Cleaned(text="\n\n".join(paragraphs), paragraphs=paragraphs, metadata=metadata, warnings=warnings,
+                   format="html" if is_html else "text")
 
 
 def _text(raw: str | bytes, name: str) -> tuple[str, list[str]]:
@@ -115,10 +119,11 @@ def _text(raw: str | bytes, name: str) -> tuple[str, list[str]]:
         text, warnings = decode_bytes(raw, name)
     else:
         text, warnings = raw.removeprefix("\ufeff"), []
+    what = "file" if isinstance(raw, bytes) else "text"  # bytes come from a file; a str from JSON or a caller
     if not text:
-        raise InputError(f"{name}: file is empty")
+        raise InputError(f"{name}: {what} is empty")
     if is_blank(text):
-        raise InputError(f"{name}: file is empty (contains only whitespace)")
+        raise InputError(f"{name}: {what} is empty (contains only whitespace)")
     return text, warnings
 
 

@@ -10,7 +10,7 @@ import re
 
 from beknopt.textpatterns import OPENING_QUOTES
 
-__all__ = ["parse_header"]
+__all__ = ["headline_of", "parse_header"]
 
 _KEY_ALIASES = {
     "title": "title", "titel": "title", "kop": "title", "headline": "title",
@@ -116,3 +116,28 @@ def parse_header(text: str) -> tuple[str, dict[str, str], list[str]]:
             i += 1
         break
     return "\n".join(lines[i:]), metadata, warnings
+
+
+_HEADLINE_MAX_WORDS = 20
+_HEADLINE_MAX_CHARS = 160
+_SENTENCE_END = (".", ",", ";", ":", "…")
+
+
+def headline_of(paragraphs: list[str]) -> str | None:
+    """The article's headline when its first line looks like one, else ``None``.
+
+    A headline is short (at most 20 words), does not end like a sentence (a full stop, comma, colon...; a
+    question or exclamation mark is fine), starts with a capital, a digit or a quote, and has a body after it
+    (a blank line and more paragraphs, or more lines). A Markdown ``#`` is not part of it.
+    """
+    if not paragraphs:
+        return None
+    first, _, rest = paragraphs[0].partition("\n")
+    line = first.lstrip("#").strip()
+    if not line or (not rest.strip() and len(paragraphs) < 2):
+        return None
+    if len(line) > _HEADLINE_MAX_CHARS or len(line.split()) > _HEADLINE_MAX_WORDS or line.endswith(_SENTENCE_END):
+        return None
+    if not (line[0].isupper() or line[0].isdigit() or line[0] in OPENING_QUOTES):
+        return None
+    return line

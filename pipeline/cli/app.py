@@ -50,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ns = parser.parse_args(args)
     except UsageError as exc:
-        error(f"{exc.prog}: {exc}" if exc.prog else str(exc))
+        command = (exc.prog or "").removeprefix("beknopt").strip()  # "beknopt run" -> "run": no doubled prefix
+        error(f"{command}: {exc}" if command else str(exc))
         return EXIT_USAGE
     except SystemExit as exc:  # --help and --version exit through argparse
         return exc.code if isinstance(exc.code, int) else EXIT_OK

@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
 from beknopt.cli.common import EXIT_CODES, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, error
-from beknopt.cli.progress import Reporter, silence_libraries
+from beknopt.cli.progress import Reporter, hide_loading_bars, silence_libraries
 from beknopt.document import BeknoptError
 from beknopt.options import RUN_OPTIONS, ConfigError, add_options, load_config, merge_settings
 from beknopt.stage import TRANSLATE
@@ -71,6 +72,7 @@ def add_run_parser(subparsers: Any) -> None:
 
 def _cmd_run(ns: argparse.Namespace) -> int:
     from beknopt.batch import BatchOptions, BatchRunner
+    from beknopt.batch.digest import check_digest_path
     from beknopt.batch.outdir import OutputFolderError, check_output_apart, check_output_folder
     from beknopt.config import PipelineConfig
     from beknopt.inputs import (
@@ -95,28 +97,40 @@ def _cmd_run(ns: argparse.Namespace) -> int:
         error("run: --quiet and --verbose cannot be used together")
         return EXIT_USAGE
     if not settings.get("output"):
-        error("run: the output folder is required: -o OUTDIR (or output = \"...\" in the config file)")
+        error("run: the output folder is required: -o OUTDIR, or -o - for JSONL on stdout (or output = \"...\" in "
+              "the config file)")
         return EXIT_USAGE
-    outdir = Path(settings["output"])
+    to_stdout = settings["output"] == "-"
+    outdir = None if to_stdout else Path(settings["output"])
+    if to_stdout and settings.get("format") == "md":
+        error("run: --format md needs an output folder; -o - writes JSONL records to stdout")
+        return EXIT_USAGE
     dry_run = bool(settings.get("dry_run"))
+    digest = Path(settings["digest"]) if settings.get("digest") else None
     try:
         check_inputs(inputs)
-        check_output_apart(inputs, outdir)
-        if not dry_run:
-            check_output_folder(outdir)  # before the models load; creates nothing
+        if outdir is not None:
+            check_output_apart(inputs, outdir)
+            if not dry_run:
+                check_output_folder(outdir)  # before the models load; creates nothing
+        if digest is not None and not dry_run:
+            check_digest_path(digest)
     except (InputNotFoundError, OutputFolderError) as exc:
         error(f"run: {exc}")
         return EXIT_USAGE
-    sources = discover(inputs, exclude=[outdir])
+    exclude = [outdir] if outdir is not None else []
+    sources = discover(inputs, exclude=exclude)
     first = next(sources, None)
     if first is None:
         error(f"run: no articles found in {', '.join(inputs)} (looked for .txt .md .html .htm .json .jsonl)")
         return EXIT_USAGE
 
     reporter = Reporter(quiet=bool(settings.get("quiet")), verbose=bool(settings.get("verbose")),
-                        json_logs=settings.get("log_format") == "json")
+                        json_logs=settings.get("log_format") == "json", mode=settings.get("progress", "auto"))
     if reporter.quiet or reporter.json_logs:
         silence_libraries()
+    elif not reporter.verbose:
+        hide_loading_bars()
     engine = None
     try:
         config = PipelineConfig.from_options(settings)
@@ -129,10 +143,10 @@ def _cmd_run(ns: argparse.Namespace) -> int:
 
     options = BatchOptions(output=outdir, max_bytes=settings.get("max_bytes", DEFAULT_MAX_BYTES),
                            markdown=settings.get("format") == "md", force=bool(settings.get("force")),
-                           dry_run=dry_run)
-    total = count_articles(discover(inputs, exclude=[outdir])) if reporter.wants_progress else None
-    runner = BatchRunner(pipeline, options, on_outcome=reporter.outcome, engine=engine)
-    reporter.start(total, inputs=inputs, output=str(outdir), settings=runner.fingerprint,
+                           dry_run=dry_run, digest=digest)
+    total = count_articles(discover(inputs, exclude=exclude)) if reporter.wants_progress else None
+    runner = BatchRunner(pipeline, options, on_outcome=reporter.outcome, engine=engine, progress=reporter.progress)
+    reporter.start(total, inputs=inputs, output=settings["output"], settings=runner.fingerprint,
                    models=pipeline.describe().get(TRANSLATE, {}).get("model"), dry_run=dry_run)
     previous = _on_sigterm(_raise_terminated)
     try:
@@ -148,16 +162,17 @@ def _cmd_run(ns: argparse.Namespace) -> int:
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except OSError as exc:
         reporter.close()
-        error(f"cannot write to {outdir}: {exc.strerror or exc}; results.jsonl and errors.jsonl were not updated "
-               "(articles written so far are kept: free space and run the same command again to resume)")
-        print(runner.summary.line(), flush=True)
+        error(f"cannot write to {settings['output']}: {exc.strerror or exc}; results.jsonl and errors.jsonl were "
+              "not updated (articles written so far are kept: free space and run the same command again to resume)")
+        print(runner.summary.line(), file=sys.stderr if to_stdout else sys.stdout, flush=True)
         return EXIT_FAILED
     finally:
         _on_sigterm(previous)
         if engine is not None:
             engine.shutdown()
     reporter.finish(summary)
-    print(summary.line(), flush=True)
+    # the counts line goes to stdout, unless stdout carries the records (-o -)
+    print(summary.line(), file=sys.stderr if to_stdout else sys.stdout, flush=True)
     return summary.exit_code
 
 

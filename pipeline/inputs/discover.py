@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
-from beknopt.inputs.records import FORMATS, InputNotFoundError, Source
+from beknopt.inputs.records import FORMATS, STDIN, InputNotFoundError, Source
 
 __all__ = ["check_inputs", "discover", "inside", "is_glob", "os_reason", "safe_is_dir"]
 
@@ -45,8 +45,12 @@ def _glob(pattern: str) -> Iterator[Path]:
 def check_inputs(inputs: Sequence[str]) -> None:
     """Fail early, before any model is loaded, when an INPUT names nothing."""
     if not inputs:
-        raise InputNotFoundError("no INPUT given: name files, folders or globs of articles")
+        raise InputNotFoundError("no INPUT given: name files, folders or globs of articles (or - for stdin)")
+    if inputs.count(STDIN) > 1:
+        raise InputNotFoundError("'-' (standard input) can be given once")
     for item in inputs:
+        if item == STDIN:
+            continue
         if is_glob(item) and not os.path.lexists(item):
             if next(_glob(item), None) is None:
                 raise InputNotFoundError(f"no file matches '{item}'")
@@ -74,6 +78,8 @@ def discover(inputs: Sequence[str], *, exclude: Iterable[str | Path] = ()) -> It
                     continue
                 rel = PurePosixPath(os.path.relpath(match, root).replace(os.sep, "/"))
                 yield from _source_or_walk(match, rel, excluded)
+        elif item == STDIN:
+            yield Source(Path(STDIN), PurePosixPath("stdin"))
         else:
             path = Path(item)
             if safe_is_dir(path):

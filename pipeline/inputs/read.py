@@ -27,12 +27,15 @@ __all__ = ["count_articles", "read_articles"]
 class _Reader:
     max_bytes: int
     keys: OutputKeys = field(default_factory=OutputKeys)
+    stdin: Any = None  # a binary stream for the INPUT "-" (default: the process's standard input)
 
     def articles(self, sources: Iterable[Source]) -> Iterator[Article]:
         for source in sources:
             fmt = FORMATS.get(source.path.suffix.lower(), "text")
             if source.error is not None:
                 yield self._failed(source, source.rel_text, source.error)
+            elif source.is_stdin:
+                yield from self._stdin(source)
             elif fmt == "jsonl":
                 yield from self._jsonl(source)
             else:
@@ -69,7 +72,7 @@ class _Reader:
         digest = hashlib.sha256(data).hexdigest()
         if fmt == "json":
             try:
-                doc = _json_document(data, article_id)
+                doc = _json_document(data, article_id, where=f"{source.rel_text}: ")
             except InputError as exc:
                 return self._failed(source, _id_from_broken_line(data) or article_id, str(exc))
             doc.source_path = source.path_text
@@ -80,7 +83,6 @@ class _Reader:
                        document=doc)
 
     def _jsonl(self, source: Source) -> Iterator[Article]:
-        folder = safe_relpath(str(source.rel.with_suffix("")))
         try:
             fh = self._open_checked(source, limit=False)
         except _ReadError as exc:
@@ -89,36 +91,63 @@ class _Reader:
         except OSError as exc:
             yield self._failed(source, source.rel_text, os_reason(exc, source.path))
             return
-        lineno = 0
         with fh:
-            while True:
-                try:
-                    raw = fh.readline(self.max_bytes + 1)
-                    lineno += 1
-                    size = len(raw)
-                    if size > self.max_bytes:
-                        size += _skip_rest_of_line(fh)
-                except OSError as exc:
-                    yield self._failed(source, f"{source.rel_text}:{lineno}", os_reason(exc, source.path),
-                                       line=lineno, key=self.keys.assign(folder / f"line-{lineno}"))
-                    return
-                if not raw:
-                    return
-                if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
-                    raw = raw[len(codecs.BOM_UTF8):]
-                if not raw.strip():
-                    continue
-                yield self._jsonl_article(source, folder, lineno, raw, size if size > self.max_bytes else None)
+            yield from self._jsonl_lines(source, fh)
+
+    def _stdin(self, source: Source) -> Iterator[Article]:
+        """Standard input: JSONL when the first non-blank line is a JSON object, else one text article."""
+        import sys
+
+        stream = self.stdin if self.stdin is not None else sys.stdin.buffer
+        head = b""
+        while not head.strip():
+            line = stream.readline(self.max_bytes + 1)
+            if not line:
+                break
+            head += line
+        if head.lstrip().startswith(b"{"):
+            yield from self._jsonl_lines(source, _Prefixed(head, stream))
+            return
+        data = head + stream.read(self.max_bytes + 1 - len(head)) if len(head) <= self.max_bytes else head
+        if len(data) > self.max_bytes:
+            yield self._failed(source, "stdin", _too_big(len(data), self.max_bytes))
+            return
+        yield Article(id="stdin", path=source.path_text, out_key=self._key(source.rel),
+                      digest=hashlib.sha256(data).hexdigest(),
+                      document=Document(id="stdin", source=data, source_path=source.path_text))
+
+    def _jsonl_lines(self, source: Source, fh: Any) -> Iterator[Article]:
+        folder = safe_relpath(str(source.rel.with_suffix("")))
+        lineno = 0
+        while True:
+            try:
+                raw = fh.readline(self.max_bytes + 1)
+                lineno += 1
+                size = len(raw)
+                if size > self.max_bytes:
+                    size += _skip_rest_of_line(fh)
+            except OSError as exc:
+                yield self._failed(source, f"{source.rel_text}:{lineno}", os_reason(exc, source.path),
+                                   line=lineno, key=self.keys.assign(folder / f"line-{lineno}"))
+                return
+            if not raw:
+                return
+            if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+            if not raw.strip():
+                continue
+            yield self._jsonl_article(source, folder, lineno, raw, size if size > self.max_bytes else None)
 
     def _jsonl_article(self, source: Source, folder: PurePosixPath, lineno: int, raw: bytes,
                        too_long: int | None) -> Article:
         default_id = f"{source.rel_text}:{lineno}"
         line_key = folder / f"line-{lineno}"
         if too_long is not None:
-            return self._failed(source, default_id, f"line {lineno}: {_too_big(too_long, self.max_bytes)}",
+            return self._failed(source, default_id, f"{source.rel_text} line {lineno}: "
+                                f"{_too_big(too_long, self.max_bytes)}",
                                 line=lineno, key=self.keys.assign(line_key))
         try:
-            doc = _json_document(raw, default_id, where=f"line {lineno}: ")
+            doc = _json_document(raw, default_id, where=f"{source.rel_text} line {lineno}: ")
         except InputError as exc:
             given = _id_from_broken_line(raw)
             key = folder / safe_relpath(given) if given else line_key
@@ -127,6 +156,20 @@ class _Reader:
         key = folder / safe_relpath(doc.id) if doc.id != default_id else line_key
         return Article(id=doc.id, path=source.path_text, out_key=self.keys.assign(key), line=lineno,
                        digest=hashlib.sha256(raw.strip()).hexdigest(), document=doc)
+
+
+class _Prefixed:
+    """A stream whose first bytes were already read (to tell JSONL from text): ``readline`` gives them back
+    line by line, then goes on with the stream."""
+
+    def __init__(self, head: bytes, stream: Any) -> None:
+        self._head = head.splitlines(keepends=True)
+        self._stream = stream
+
+    def readline(self, limit: int = -1) -> bytes:
+        if self._head:
+            return self._head.pop(0)
+        return self._stream.readline(limit)
 
 
 class _ReadError(Exception):
@@ -167,9 +210,13 @@ def _json_document(data: bytes, default_id: str, *, where: str = "") -> Document
         raise InputError(f"{where}expected a JSON object with a 'text' or 'body' field, "
                          f"got {type(item).__name__}")
     try:
-        return to_document(item, default_id)
+        doc = to_document(item, default_id)
     except InputError as exc:
         raise InputError(f"{where}{exc}") from exc
+    if isinstance(doc.source, str) and not doc.source.strip():
+        field = "text" if "text" in item else "body"
+        raise InputError(f"{where}{field} is empty")
+    return doc
 
 
 def _id_from_broken_line(raw: bytes) -> str | None:
@@ -183,17 +230,24 @@ def _id_from_broken_line(raw: bytes) -> str | None:
     return None
 
 
-def read_articles(sources: Iterable[Source], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article]:
-    """Turn discovered sources into articles, lazily; every source yields at least one article or error."""
+def read_articles(sources: Iterable[Source], *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: Any = None
+                  ) -> Iterator[Article]:
+    """Turn discovered sources into articles, lazily; every source yields at least one article or error.
+
+    The INPUT ``-`` reads ``stdin`` (a binary stream; default the process's standard input): JSONL when its
+    first non-blank line is a JSON object, else one text article with the id ``stdin``.
+    """
     if max_bytes < 1:
         raise ValueError(f"max_bytes must be at least 1, got {max_bytes}")
-    return _Reader(max_bytes).articles(sources)
+    return _Reader(max_bytes, stdin=stdin).articles(sources)
 
 
 def count_articles(sources: Iterable[Source]) -> int:
     """How many articles ``read_articles`` will yield (for the progress bar's ETA); streams JSONL files."""
     total = 0
     for source in sources:
+        if source.is_stdin:
+            continue  # unknown until read: the bar shows a count without a total share for it
         if source.error is None and source.path.suffix.lower() == ".jsonl":
             try:
                 total += _count_nonblank_lines(source.path)

@@ -9,7 +9,9 @@ from pathlib import Path, PurePosixPath
 from beknopt.document import BeknoptError, Document
 from beknopt.inputs.paths import printable
 
-__all__ = ["DEFAULT_MAX_BYTES", "FORMATS", "Article", "InputNotFoundError", "Source"]
+__all__ = ["DEFAULT_MAX_BYTES", "FORMATS", "STDIN", "Article", "InputNotFoundError", "Source"]
+
+STDIN = "-"  # as an INPUT: read the articles from standard input
 
 DEFAULT_MAX_BYTES = 5_000_000
 # Suffix -> how the file is read: a single article as text/HTML/JSON, or one JSON article per line.
@@ -35,7 +37,11 @@ class Source:
 
     @property
     def path_text(self) -> str:
-        return printable(self.path)
+        return "<stdin>" if self.is_stdin else printable(self.path)
+
+    @property
+    def is_stdin(self) -> bool:
+        return str(self.path) == STDIN
 
 
 @dataclass
