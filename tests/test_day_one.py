@@ -198,3 +198,19 @@ def test_digest_rows_come_from_the_record(tmp_path: Path) -> None:
     row = digest_row({"id": "x", "metadata": {"title": "T"}, "summary": "S", "warnings": ["a", "b"],
                       "checks": [{"kind": "number"}]})
     assert row == {"id": "x", "title": "T", "date": "", "url": "", "summary": "S", "warnings": 2, "checks": 1}
+
+
+# ----------------------------------------------------------------------------------------------------
+# timings that add up
+
+
+def test_per_article_timings_add_up(tiny_pipeline) -> None:
+    long_one = " ".join([DUTCH] * 4)  # more sentences: a larger share of the translation time
+    results = list(tiny_pipeline.run_many([DUTCH, long_one, DUTCH], batch_size=3))
+    stages = ("clean", "language", "split", "translate", "summarise")
+    for r in results:
+        assert set(r.timings) == {*stages, "total", "batch_seconds", "batch_articles"}
+        assert r.timings["total"] == pytest.approx(sum(r.timings[s] for s in stages), abs=1e-5)
+        assert r.timings["batch_articles"] == 3 and r.timings["batch_seconds"] == results[0].timings["batch_seconds"]
+    assert sum(r.timings["total"] for r in results) <= results[0].timings["batch_seconds"] + 1e-3
+    assert results[1].timings["translate"] > results[0].timings["translate"]  # shares follow the sentences
