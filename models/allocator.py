@@ -91,8 +91,8 @@ def malloc_status() -> str:
         return "; ".join(dict.fromkeys(done))  # "off (...)" once, not twice
     mallopt = _mallopt()
     return mallopt if isinstance(mallopt, str) else (
-        f"tuned when a CPU model loads: heap kept (transformers), arenas capped (ctranslate2); {ENV_VAR}=0 turns "
-        "it off")
+        f"tuned when a run starts on the CPU (before its models load): heap kept (transformers), arenas capped "
+        f"(ctranslate2); {ENV_VAR}=0 turns it off")
 
 
 def _mallopt() -> Callable[[int, int], int] | str:
