@@ -4,13 +4,14 @@ Guarantees, and how they are kept:
 
 - **Nothing lost.** Every article read ends as exactly one line in ``results.jsonl`` or in ``errors.jsonl``;
   a failing article is recorded and the batch goes on (even an unexpected exception in a stage).
-- **Nothing of the user's touched.** OUTDIR is changed only through ``beknopt.outdir.OutputFolder``: files
+- **Nothing of the user's touched.** OUTDIR is changed only through ``beknopt.batch.outdir.OutputFolder``: files
   beknopt did not write (its manifest says which) are never overwritten or deleted, and no write or delete
   follows a link out of OUTDIR.
 - **Nothing half-written.** Every file is written to ``OUTDIR/.beknopt/tmp/`` and renamed into place, so a run
   killed at any moment (``kill -9``) leaves complete files only; the next run clears the temporary folder.
-  ``results.jsonl`` and ``errors.jsonl`` are rebuilt by each complete run, in input order, and committed
-  together (a journal finishes a commit that a kill interrupted).
+  ``results.jsonl``, ``errors.jsonl`` and ``digest.csv`` are rebuilt by each complete run, in input order, and
+  committed together (a journal finishes a commit that a kill interrupted). With ``-o -`` the same records go
+  to standard output instead (``beknopt.batch.stream``).
 - **Resumable.** Each article's JSON records the sha256 of its input bytes and the pipeline's settings
   fingerprint; a re-run skips an article whose output carries the same pair. Failed articles have no output
   and are tried again, so a killed run plus a re-run equals one uninterrupted run.
