@@ -28,6 +28,7 @@ _EXPORTS = {
     "SummaryOutput": "beknopt.summarise",
     "TranslationCache": "beknopt.translate",
     "Translator": "beknopt.translate",
+    "check_translation": "beknopt.checks",
     "clean": "beknopt.cleaning",
     "split_paragraphs": "beknopt.split",
     "split_sentences": "beknopt.split",
@@ -36,6 +37,7 @@ _EXPORTS = {
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 if TYPE_CHECKING:
+    from beknopt.checks import check_translation
     from beknopt.cleaning import Cleaned, clean
     from beknopt.config import PipelineConfig
     from beknopt.document import BeknoptError, Document, InputError, Result

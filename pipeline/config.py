@@ -28,7 +28,7 @@ NON_DUTCH_POLICIES = ("skip", "translate", "fail")
 SUMMARIZERS = ("abstractive", "lead")
 SUMMARY_LENGTHS = ("short", "medium", "long")
 # the two "off" switches of the command line, stored the other way round
-_NEGATED = {"no_cache": "cache", "no_guard": "guard"}
+_NEGATED = {"no_cache": "cache", "no_guard": "guard", "no_checks": "checks"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class PipelineConfig:
     summary_batch_size: int = 8
     cache: bool = True
     guard: bool = True
+    checks: bool = True  # compare each sentence's numbers and names with its translation (beknopt.checks)
     boilerplate: tuple[str, ...] | None = None
     extra_boilerplate: tuple[str, ...] = ()
     language_check: bool = True
@@ -99,7 +100,7 @@ class PipelineConfig:
                               ("on_non_dutch", NON_DUTCH_POLICIES)):
             if getattr(self, name) not in choices:
                 fail(name, f"must be one of {', '.join(choices)}")
-        for name in ("cache", "guard", "language_check"):
+        for name in ("cache", "guard", "checks", "language_check"):
             if not isinstance(getattr(self, name), bool):
                 fail(name, "must be true or false")
         threshold = self.dutch_threshold

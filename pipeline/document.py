@@ -43,6 +43,8 @@ class Document:
     # bookkeeping; ``error`` is set (stage, reason) when the article could not be processed
     error: dict[str, str] | None = None
     warnings: list[str] = field(default_factory=list)
+    # findings of the number and name checks (``beknopt.checks``): one dict per finding
+    checks: list[dict[str, Any]] = field(default_factory=list)
     models: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)

@@ -82,6 +82,8 @@ RUN_OPTIONS: tuple[Option, ...] = (
            kwarg="summary_batch_size", metavar="N"),
     Option("no_cache", "bool", "do not reuse translations of repeated sentences", kwarg="cache"),
     Option("no_guard", "bool", "do not retry degenerate (looping) translations", kwarg="guard"),
+    Option("no_checks", "bool", "do not compare the numbers and names of each sentence with its translation",
+           kwarg="checks"),
     Option("extra_boilerplate", "list", "a regular expression for extra boilerplate lines to drop "
            "(repeatable)", kwarg="extra_boilerplate", metavar="REGEX"),
     Option("batch_size", "int+", "articles per pipeline batch (default: 16)", kwarg="batch_size", metavar="N"),

@@ -279,7 +279,7 @@ class Pipeline:
 
 def build_pipeline(config: PipelineConfig) -> Pipeline:
     """The stages a config describes, models loaded: clean, language (unless ``language_check`` is off),
-    split, translate, summarise. Builds only: it changes nothing process-wide."""
+    split, translate, check (unless ``checks`` is off), summarise. Builds only: nothing process-wide changes."""
     from beknopt.language import LanguageStage
     from beknopt.models.backend import BatchSettings
     from beknopt.models.registry import load_backend, resolve_summary_model
@@ -311,8 +311,12 @@ def build_pipeline(config: PipelineConfig) -> Pipeline:
     stages: list[Stage] = [CleanStage(boilerplate=config.boilerplate, extra_boilerplate=config.extra_boilerplate)]
     if config.language_check:
         stages.append(LanguageStage(config.on_non_dutch, config.dutch_threshold))
-    stages += [SplitStage(max_tokens=translator.max_input_tokens, count_tokens=translator.count_tokens),
-               translator, summary_stage]
+    stages += [SplitStage(max_tokens=translator.max_input_tokens, count_tokens=translator.count_tokens), translator]
+    if config.checks:
+        from beknopt.checkstage import CheckStage
+
+        stages.append(CheckStage())
+    stages.append(summary_stage)
     pipeline = Pipeline(stages, batch_size=config.batch_size)
     pipeline.config = config
     pipeline._built_stages = [stage_name(s) for s in stages]

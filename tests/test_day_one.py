@@ -207,7 +207,7 @@ def test_digest_rows_come_from_the_record(tmp_path: Path) -> None:
 def test_per_article_timings_add_up(tiny_pipeline) -> None:
     long_one = " ".join([DUTCH] * 4)  # more sentences: a larger share of the translation time
     results = list(tiny_pipeline.run_many([DUTCH, long_one, DUTCH], batch_size=3))
-    stages = ("clean", "language", "split", "translate", "summarise")
+    stages = ("clean", "language", "split", "translate", "check", "summarise")
     for r in results:
         assert set(r.timings) == {*stages, "total", "batch_seconds", "batch_articles"}
         assert r.timings["total"] == pytest.approx(sum(r.timings[s] for s in stages), abs=1e-5)

@@ -24,6 +24,15 @@ def render_markdown(data: dict[str, Any]) -> str:
     lines += [f"- **{label}:** {escape_inline(value)}" for label, value in facts if value]
     lines += ["", "## Summary", "", escape_block(data.get("summary") or ""), "", "## Translation", "",
               escape_block(data.get("translation") or "")]
+    if data.get("checks"):
+        lines += ["", "## Checks", "", *(f"- {escape_inline(_check_line(c))}" for c in data["checks"])]
     if data.get("warnings"):
         lines += ["", "## Warnings", "", *(f"- {escape_inline(w)}" for w in data["warnings"])]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _check_line(check: dict[str, Any]) -> str:
+    """``sentence 3 (number): 5.200 in the source, not in the translation``."""
+    sentence = check.get("sentence")
+    where = f"sentence {sentence + 1}" if isinstance(sentence, int) else "summary"
+    return f"{where} ({check.get('kind')}): {check.get('detail')}"
