@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from beknopt.document import BeknoptError, Document
+from beknopt.models.loading import first_line
 from beknopt.optional import MissingPackageError, require
 
 PipelineFactory = Callable[[], Any]
@@ -104,7 +105,7 @@ class RayEngine:
             return ("no running Ray cluster found: --ray-address auto joins one that is already running on this "
                     "machine (start it with `ray start --head`); leave out --ray-address to start a local Ray "
                     "instance for this run, or pass --ray-address ray://HOST:PORT for a remote cluster")
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         if address:
             return (f"cannot reach the Ray cluster at --ray-address {address} ({first}); check the address, or "
                     "leave out --ray-address to start a local Ray instance")

@@ -291,3 +291,18 @@ def test_dry_run_without_a_language_stage_writes_nothing(tmp_path) -> None:
     assert summary.line() == "dry run: 1 to process, 0 to skip, 1 would fail" and summary.exit_code == 0
     assert [(o.status, o.dry_run) for o in seen] == [("done", True), ("failed", True)]
     assert not (tmp_path / "out").exists()
+
+
+def test_links_into_the_output_folder_are_not_read(tmp_path) -> None:
+    """A linked subfolder of OUTDIR and a linked OUTDIR file are left out, like OUTDIR itself."""
+    src, out = tmp_path / "in", tmp_path / "out"
+    (out / "deel").mkdir(parents=True)
+    (out / "deel" / "oud.json").write_text('{"text": "uitvoer"}', encoding="utf-8")
+    (out / "los.txt").write_text(DUTCH, encoding="utf-8")
+    src.mkdir()
+    (src / "a.txt").write_text(DUTCH, encoding="utf-8")
+    os.symlink(out / "deel", src / "map")
+    os.symlink(out / "los.txt", src / "link.txt")
+    assert [s.rel.as_posix() for s in discover([str(src)], exclude=[out])] == ["a.txt"]
+    assert [s.rel.as_posix() for s in discover([str(out / "deel")], exclude=[out])] == []
+    assert sorted(s.rel.as_posix() for s in discover([str(src)])) == ["a.txt", "link.txt", "map/oud.json"]

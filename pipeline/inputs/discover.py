@@ -104,14 +104,17 @@ def safe_is_dir(path: Path) -> bool:
 
 def _source_or_walk(path: Path, rel: PurePosixPath, excluded: set[str]) -> Iterator[Source]:
     if safe_is_dir(path):
-        if os.path.realpath(path) not in excluded:
-            yield from _walk(path, rel, excluded, ())
+        yield from _walk(path, rel, excluded, ())
     else:
         yield Source(path, rel)
 
 
 def _walk(folder: Path, rel: PurePosixPath, excluded: set[str], ancestors: tuple[tuple[int, int], ...]
           ) -> Iterator[Source]:
+    """One folder, recursively; a folder inside an excluded one (reached directly or through a link) is left
+    out whole, so only a file that is itself a link needs its own check."""
+    if _excluded(folder, excluded):
+        return
     try:
         st = os.stat(folder)
         key = (st.st_dev, st.st_ino)
@@ -137,11 +140,9 @@ def _walk(folder: Path, rel: PurePosixPath, excluded: set[str], ancestors: tuple
             yield Source(path, child, error=None if suffix in FORMATS else f"cannot follow link: {reason}")
             continue
         if is_dir:
-            if os.path.realpath(path) in excluded:
-                continue
             yield from _walk(path, child, excluded, (*ancestors, key))
         elif suffix in FORMATS:
-            if not _excluded(path, excluded):  # a link to one of OUTDIR's own files
+            if not (entry.is_symlink() and _excluded(path, excluded)):  # a link to one of OUTDIR's own files
                 yield Source(path, child)
         elif entry.is_symlink() and not os.path.exists(path):
             yield Source(path, child, error="broken symlink (its target does not exist)")
