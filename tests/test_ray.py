@@ -20,11 +20,9 @@ def _comparable(record: dict) -> dict:
 
 
 @pytest.fixture
-def model_args(tiny_models) -> list[str]:
-    marian, bart = tiny_models
-    return ["--translation-model", str(marian), "--summarization-model", str(bart), "--device", "cpu",
-            "--beams", "1", "--max-new-tokens", "12", "--max-summary-tokens", "8", "--min-summary-tokens", "2",
-            "--threads", "1", "--max-bytes", "4k", "--batch-size", "3", "-q"]
+def model_args(model_args: list[str]) -> list[str]:
+    """conftest's tiny-model flags, plus small files and batches so the window splits the mixed folder."""
+    return [*model_args, "--max-bytes", "4k", "--batch-size", "3", "-q"]
 
 
 def test_ray_engine_matches_local_engine_and_resumes(tmp_path: Path, capsys, model_args) -> None:

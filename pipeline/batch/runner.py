@@ -187,7 +187,7 @@ class BatchRunner:
         try:  # with -o - the record goes to the stream only
             json_path = self._write_files(article, data) if self.options.output is not None else None
         except (OSError, BeknoptError) as exc:
-            self._record_error(article, {"stage": "write", "reason": f"cannot write output: {_write_reason(exc)}"})
+            self._write_failed(article, exc)
             return
         self._add_result(data)
         self.summary.done += 1
@@ -210,12 +210,15 @@ class BatchRunner:
             try:
                 self._ws.write(md, render_markdown(data).encode("utf-8"))
             except (OSError, BeknoptError) as exc:
-                self._record_error(article, {"stage": "write", "reason": f"cannot write output: {_write_reason(exc)}"})
+                self._write_failed(article, exc)
                 return
         self._add_result(data)
         self.summary.resumed += 1
         self.on_outcome(Outcome("resumed", article.id, article.path, article.line, reason="unchanged",
                                 output=str(self.options.output / _rel(article, ".json"))))
+
+    def _write_failed(self, article: Article, exc: BaseException) -> None:
+        self._record_error(article, {"stage": "write", "reason": f"cannot write output: {_write_reason(exc)}"})
 
     def _add_result(self, data: dict[str, Any]) -> None:
         self._ws.add_result(data)
