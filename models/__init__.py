@@ -14,11 +14,14 @@ from beknopt.models.errors import (
     UnknownBackendError,
     UnknownOptionError,
 )
+from beknopt.models.families import Family, TargetTokenError, detect_family
 from beknopt.models.presets import (
     DEFAULT_SUMMARIZATION_MODEL,
     DEFAULT_TRANSLATION_MODEL,
     SUMMARY_PRESETS,
+    TRANSLATION_PRESETS,
     resolve_summary_model,
+    resolve_translation_model,
 )
 from beknopt.models.registry import (
     COMMON_OPTIONS,
@@ -40,6 +43,7 @@ __all__ = [
     "ConversionError",
     "DEFAULT_SUMMARIZATION_MODEL",
     "DEFAULT_TRANSLATION_MODEL",
+    "Family",
     "GenerationSettings",
     "InputTooLongError",
     "ModelError",
@@ -48,14 +52,18 @@ __all__ = [
     "Option",
     "SUMMARY_PRESETS",
     "Seq2SeqBackend",
+    "TRANSLATION_PRESETS",
+    "TargetTokenError",
     "UnknownBackendError",
     "UnknownOptionError",
     "apply_process_settings",
     "backend_names",
     "backend_spec",
+    "detect_family",
     "load_backend",
     "plan_batches",
     "register_backend",
     "resolve_backend",
     "resolve_summary_model",
+    "resolve_translation_model",
 ]

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from beknopt.document import BeknoptError
+from beknopt.models.families import PLAIN, Family
+from beknopt.models.families import token_ids as vocab_ids
 
 
 class InputTooLongError(BeknoptError):
@@ -39,30 +41,55 @@ def encode(tokenizer: Any, texts: Sequence[str]) -> list[list[int]]:
 class TokenizedBackend:
     """What both backends do on the text side with their Hugging Face tokenizer: count, check, decode.
 
-    Subclasses set ``model_id``, ``tokenizer`` and ``max_input_tokens``; counts are the same for every engine
-    because the tokens are.
+    Subclasses set ``model_id``, ``tokenizer`` and ``max_input_tokens``, and call :meth:`use_family` once the
+    tokenizer is loaded; counts are the same for every engine because the tokens are. The family's source
+    prefix (``>>eng<<``, ``<2en>``) is part of every input here, so it is counted, checked and fed alike.
     """
 
     model_id: str
     tokenizer: Any
     max_input_tokens: int
+    family: Family = PLAIN
+    _prefix_ids: list[int] = []
+    _strip_ids: frozenset[int] = frozenset()
+
+    def use_family(self, family: Family) -> None:
+        """Apply ``family`` to the text side: source language, source prefix, tokens kept out of the output."""
+        self.family = family
+        if family.src_lang:
+            self.tokenizer.src_lang = family.src_lang
+        self._prefix_ids = vocab_ids(self.tokenizer, [family.source_prefix] if family.source_prefix else [])
+        self._strip_ids = frozenset(vocab_ids(self.tokenizer, family.strip_tokens))
+
+    def forced_bos_id(self) -> int | None:
+        """Id of the family's first output token (NLLB/M2M-100), or ``None``."""
+        ids = vocab_ids(self.tokenizer, [self.family.forced_bos]) if self.family.forced_bos else []
+        return ids[0] if ids else None
+
+    def _encode(self, texts: Sequence[str]) -> list[list[int]]:
+        ids = encode(self.tokenizer, texts)
+        return [self._prefix_ids + x for x in ids] if self._prefix_ids else ids
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Input length of each text in model tokens, special tokens included."""
-        return [len(ids) for ids in encode(self.tokenizer, texts)]
+        return [len(ids) for ids in self._encode(texts)]
 
     def encode_checked(self, texts: Sequence[str]) -> tuple[list[list[int]], list[int]]:
         """Token ids and lengths of ``texts``, tokenised once; an input over the context is refused."""
-        ids = encode(self.tokenizer, texts)
+        ids = self._encode(texts)
         lengths = [len(x) for x in ids]
         check_input_lengths(lengths, self.max_input_tokens, self.model_id)
         return ids, lengths
 
     def decode_into(self, outputs: list[str], batch: Sequence[int], token_ids: Any) -> None:
-        """Decode one batch's outputs into ``outputs`` at the inputs' own positions."""
+        """Decode one batch's outputs into ``outputs`` at the inputs' own positions; language tokens (the
+        forced BOS, or one a model generated) never become text."""
+        if self._strip_ids:
+            rows = token_ids.tolist() if hasattr(token_ids, "tolist") else token_ids
+            token_ids = [[t for t in row if t not in self._strip_ids] for row in rows]
         decoded = self.tokenizer.batch_decode(token_ids, skip_special_tokens=True)
         for index, text in zip(batch, decoded, strict=True):
-            outputs[index] = text.strip()
+            outputs[index] = self.family.finish(text)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,10 @@ the Hugging Face tokenizer (``count_tokens`` must count exactly as the reference
 generation defaults), so a converted directory loads on its own, offline.
 
 transformers 5 removed ``BartConfig.normalize_before`` (BART is always post-norm), which CTranslate2 4.x's
-BART/PEGASUS loaders still read; ``_Converter`` restores the old default before the official loader runs.
+BART/PEGASUS loaders still read; ``_Converter`` restores the old default before the official loader runs. Nor
+does transformers 5 list M2M-100's ``__xx__`` language tokens in ``get_vocab()``, so CTranslate2's M2M-100 loader
+would build a vocabulary 100 tokens short: ``_Converter`` gives it the full one. Which family a model belongs to
+(``beknopt.models.families``) is detected again at load time from the config class recorded here.
 The conversion cache used by ``backend="ctranslate2"`` lives here too: conversions are written into a temporary
 directory beside the target and renamed into place, so an interrupted run never leaves a half-written model.
 """
@@ -40,6 +43,7 @@ from beknopt.models.loading import (
     not_found_message,
     weights_error,
 )
+from beknopt.models.presets import card_defaults
 
 QUANTIZATIONS = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16",
                  "float32")
@@ -48,7 +52,7 @@ METADATA_FILE = "beknopt_ct2.json"
 _GENERATION_KEYS = ("num_beams", "no_repeat_ngram_size", "length_penalty", "repetition_penalty",
                     "forced_bos_token_id", "decoder_start_token_id")
 # Architectures whose CTranslate2 loader we have checked end to end against the transformers backend.
-SUPPORTED_CONFIGS = ("MarianConfig", "BartConfig", "PegasusConfig")
+SUPPORTED_CONFIGS = ("MarianConfig", "BartConfig", "PegasusConfig", "M2M100Config", "T5Config")
 
 
 def _converter_class() -> Any:
@@ -62,7 +66,17 @@ def _converter_class() -> Any:
             if config is not None and not hasattr(config, "normalize_before"):
                 # BART/PEGASUS: transformers 4 stored normalize_before (False for BART, True for PEGASUS).
                 config.normalize_before = type(config).__name__ == "PegasusConfig"
+            if type(config).__name__ == "PegasusConfig" and not hasattr(config, "normalize_embedding"):
+                config.normalize_embedding = False  # PEGASUS has no embedding layer norm (read as True if absent)
             return super().load_model(model_class, model_name_or_path, **kwargs)
+
+        def load_tokenizer(self, tokenizer_class: Any, model_name_or_path: str, **kwargs: Any) -> Any:
+            tokenizer = super().load_tokenizer(tokenizer_class, model_name_or_path, **kwargs)
+            languages = getattr(tokenizer, "lang_token_to_id", None)
+            if languages and not set(languages) <= set(tokenizer.get_vocab()):  # M2M100Tokenizer in transformers 5
+                full = {**tokenizer.get_vocab(), **languages}
+                tokenizer.get_vocab = lambda: full
+            return tokenizer
 
     return _Converter
 
@@ -102,9 +116,10 @@ def convert(model: str, output_dir: str | Path, *, quantization: str = "int8", f
             f"model '{model}' is a {kind}; the ctranslate2 backend supports {', '.join(SUPPORTED_CONFIGS)}"
         )
     try:
-        generation = GenerationConfig.from_pretrained(source).to_dict()
-    except OSError:
-        generation = {}
+        generation_config = GenerationConfig.from_pretrained(source)
+    except OSError:  # older checkpoints keep their generation defaults in config.json
+        generation_config = GenerationConfig.from_model_config(config)
+    generation = generation_config.to_dict()
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -127,6 +142,7 @@ def convert(model: str, output_dir: str | Path, *, quantization: str = "int8", f
             "forced_eos_token": _token(tokenizer, generation.get("forced_eos_token_id",
                                                                  getattr(config, "forced_eos_token_id", None))),
             "generation": {k: generation[k] for k in _GENERATION_KEYS if generation.get(k) is not None},
+            "card": card_defaults(generation_config.to_diff_dict(), generation),
             "ctranslate2_version": require_ctranslate2().__version__,
         }
         (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
@@ -176,7 +192,8 @@ def cached_conversion(model: str, quantization: str = "int8") -> Path:
 
 def build_parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog="beknopt convert",
-                description="Convert a Hugging Face Marian/BART/PEGASUS model for the fast ctranslate2 backend.")
+                description="Convert a Hugging Face Marian/BART/PEGASUS/M2M-100/NLLB/T5 model for the fast ctranslate2 "
+                "backend.")
     p.add_argument("model", help="hub id (e.g. Helsinki-NLP/opus-mt-nl-en) or local model directory")
     p.add_argument("outdir", help="directory to write the CTranslate2 model to")
     p.add_argument("--quantization", "-q", default="int8", choices=QUANTIZATIONS,

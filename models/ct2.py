@@ -1,4 +1,4 @@
-"""The fast backend: a CTranslate2 ``Translator`` over a converted Marian/BART/PEGASUS model.
+"""The fast backend: a CTranslate2 ``Translator`` over a converted Marian/BART/PEGASUS/M2M-100/NLLB/T5 model.
 
 CTranslate2 runs int8 matrix products with its own fused kernels and a light decoding loop, which is where a
 CPU spends its time on this job. It sees tokens, not text, so the Hugging Face tokenizer saved next to the model
@@ -21,6 +21,7 @@ from beknopt.models.backend import BatchSettings, GenerationSettings, TokenizedB
 from beknopt.models.convert import METADATA_FILE, cached_conversion
 from beknopt.models.devices import DTYPES, canonical_dtype, ctranslate2_device, require_ctranslate2
 from beknopt.models.errors import BackendOptionError, ModelLoadError
+from beknopt.models.families import config_class_for, detect_family
 from beknopt.models.loading import (
     check_json_files,
     check_model_dir,
@@ -32,7 +33,8 @@ from beknopt.models.loading import (
     one_line,
     weights_error,
 )
-from beknopt.models.registry import Option, common, register_backend
+from beknopt.models.presets import licence_record
+from beknopt.models.registry import LANGUAGE_OPTIONS, Option, common, register_backend
 from beknopt.models.runtime import available_cores, decoders_for, malloc_state
 
 __all__ = ["COMPUTE_TYPES", "CTranslate2Backend", "available_cores", "check_converted_dir", "resolve_compute_type"]
@@ -76,6 +78,7 @@ def resolve_compute_type(device: str, dtype: str = "auto", quantize: str | None 
         common("inter_threads", help="decoders run in parallel; default 2 on a CPU with 2+ cores, else 1"),
         Option("quantization", str, None, "weight type of a conversion on first use; default: the compute type"),
         common("malloc_tuning", help="False: this model does without apply_process_settings' arena cap"),
+        *LANGUAGE_OPTIONS,
     ),
 )
 class CTranslate2Backend(TokenizedBackend):
@@ -96,6 +99,8 @@ class CTranslate2Backend(TokenizedBackend):
         inter_threads: int | None = None,
         quantization: str | None = None,
         malloc_tuning: bool = True,
+        target_lang_token: str | None = None,
+        source_lang: str | None = None,
     ) -> None:
         """``model`` is a converted dir, or an HF dir/hub id that is converted into the cache on first use.
 
@@ -123,6 +128,8 @@ class CTranslate2Backend(TokenizedBackend):
         check_converted_dir(model, self.model_dir)
         self.tokenizer = _load_tokenizer(self.model_dir)
         self.meta = _read_meta(self.model_dir, self.tokenizer)
+        self.use_family(detect_family(self.meta.get("config_class") or config_class_for(self.tokenizer),
+                                      self.tokenizer, target_lang_token=target_lang_token, source_lang=source_lang))
         self.inter_threads = decoders_for(inter_threads, self.device)
         self.intra_threads = intra_threads or threads or max(1, available_cores() // self.inter_threads)
         self.malloc_tuning = malloc_tuning
@@ -138,9 +145,12 @@ class CTranslate2Backend(TokenizedBackend):
                 "if the file is damaged or truncated, convert the model again with `beknopt convert`"
             ) from exc
         self.compute_type = getattr(self.translator, "compute_type", self.compute_type_requested)
-        self.max_input_tokens = int(self.meta.get("max_input_tokens") or model_context(None, self.tokenizer))
+        self.max_input_tokens = min(int(self.meta.get("max_input_tokens") or model_context(None, self.tokenizer)),
+                                    self.family.max_input_tokens or 1 << 30)
         self.defaults: dict[str, Any] = dict(self.meta.get("generation", {}))
-        prefix = self.meta.get("forced_bos_token")
+        self.generation_defaults: dict[str, Any] = dict(self.meta.get("card", {}))
+        # NLLB/M2M-100: the family's target language token; else the card's forced BOS (BART's <s>).
+        prefix = self.family.forced_bos or self.meta.get("forced_bos_token")
         # BART: the decoder starts at </s> (converter's decoder_start_token) and must then emit <s>, as HF forces.
         self.target_prefix: list[str] | None = [prefix] if prefix else None
         # transformers spends the last allowed step on a forced </s>; CTranslate2 just stops, so one step less
@@ -216,6 +226,8 @@ class CTranslate2Backend(TokenizedBackend):
             info["converted_dir"] = str(self.model_dir)
         if self.meta.get("quantization"):
             info["stored_as"] = self.meta["quantization"]
+        info.update(self.family.describe())
+        info.update(licence_record(self.model_id))
         return info
 
 

@@ -23,8 +23,10 @@ from transformers.generation.utils import ALL_CACHE_NAMES
 from beknopt.models.backend import BatchSettings, GenerationSettings, TokenizedBackend, plan_batches
 from beknopt.models.devices import torch_device, torch_dtype
 from beknopt.models.errors import BackendOptionError
+from beknopt.models.families import detect_family
 from beknopt.models.loading import load_seq2seq, model_context
-from beknopt.models.registry import common, register_backend
+from beknopt.models.presets import card_defaults, licence_record
+from beknopt.models.registry import LANGUAGE_OPTIONS, common, register_backend
 from beknopt.models.runtime import malloc_state
 
 
@@ -73,6 +75,7 @@ def attention_kernels(device: str) -> contextlib.AbstractContextManager[Any]:
         common("dtype", help="auto (float32 on CPU, float16 on a GPU), float32, float16 or bfloat16"),
         common("quantize", help="dynamic-int8: int8 linear layers, CPU only"),
         common("malloc_tuning", help="False: this model does without apply_process_settings' heap tuning"),
+        *LANGUAGE_OPTIONS,
     ),
     ignores={
         "threads": "torch's thread pool is process-wide, so apply_process_settings sets it",
@@ -92,8 +95,12 @@ class TransformersBackend(TokenizedBackend):
         dtype: str = "auto",
         quantize: str | None = None,
         malloc_tuning: bool = True,
+        target_lang_token: str | None = None,
+        source_lang: str | None = None,
     ) -> None:
-        """Load ``model``; changes nothing process-wide (``beknopt.models.runtime.apply_process_settings`` does)."""
+        """Load ``model``; changes nothing process-wide (``beknopt.models.runtime.apply_process_settings`` does).
+
+        ``target_lang_token``/``source_lang`` override what :mod:`beknopt.models.families` detects."""
         import torch
 
         self.model_id = model
@@ -110,9 +117,14 @@ class TransformersBackend(TokenizedBackend):
         elif quantize is not None:
             raise BackendOptionError(f"unknown quantisation '{quantize}' for the transformers backend: use "
                                      "dynamic-int8")
-        self.max_input_tokens = model_context(self.model.config, self.tokenizer)
-        # beknopt always passes explicit new-token limits; the card's absolute lengths would only conflict.
+        self.use_family(detect_family(type(self.model.config).__name__, self.tokenizer,
+                                      target_lang_token=target_lang_token, source_lang=source_lang))
+        self.max_input_tokens = min(model_context(self.model.config, self.tokenizer),
+                                    self.family.max_input_tokens or 1 << 30)
+        # beknopt always passes explicit new-token limits; the card's absolute lengths would only conflict, but
+        # they are kept (with its beams and penalties) for the summariser to follow when the user sets none.
         generation_config = self.model.generation_config
+        self.generation_defaults = card_defaults(generation_config.to_diff_dict(), generation_config.to_dict())
         generation_config.max_length = None
         generation_config.min_length = None
 
@@ -138,6 +150,8 @@ class TransformersBackend(TokenizedBackend):
             enc = self.tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt").to(self.device)
             if kwargs.get("num_beams", 1) > 1:
                 kwargs.update(beam_search_cache(self.model))
+            if (forced := self.forced_bos_id()) is not None:  # NLLB/M2M-100: the output starts in English
+                kwargs["forced_bos_token_id"] = forced
             with torch.inference_mode(), attention_kernels(self.device):
                 generated = self.model.generate(**enc, **kwargs)
             self.decode_into(outputs, batch, generated)
@@ -150,4 +164,6 @@ class TransformersBackend(TokenizedBackend):
                 "max_input_tokens": self.max_input_tokens, "architecture": type(self.model).__name__}
         if self.quantize:
             info["quantize"] = self.quantize
+        info.update(self.family.describe())
+        info.update(licence_record(self.model_id))
         return info

@@ -37,8 +37,13 @@ from beknopt.models.presets import (  # noqa: F401  (re-exported: callers import
     DEFAULT_SUMMARY_PRESET,
     DEFAULT_TRANSLATION_MODEL,
     MODEL_SIZES_MB,
+    MODELS,
     SUMMARY_PRESETS,
+    TRANSLATION_PRESETS,
+    licence_notice,
     resolve_summary_model,
+    resolve_translation_model,
+    warn_licence,
 )
 
 BackendFactory = Callable[..., Seq2SeqBackend]
@@ -89,6 +94,14 @@ COMMON_OPTIONS: dict[str, Option] = {o.name: o for o in (
     Option("inter_threads", int, None, "batches decoded in parallel"),
     Option("malloc_tuning", bool, True, "False: leave the allocator alone (see apply_process_settings)"),
 )}
+
+
+# Options of the translation backend only (build_pipeline passes them to it, not to the summariser's).
+LANGUAGE_OPTIONS: tuple[Option, ...] = (
+    Option("target_lang_token", str, None, "target-language token (>>eng<<, eng_Latn, __en__, <2en>); "
+           "default: detected from the model (beknopt.models.families)"),
+    Option("source_lang", str, None, "source language of NLLB (nld_Latn) or M2M-100 (nl) models; default Dutch"),
+)
 
 
 def common(name: str, *, help: str | None = None) -> Option:  # noqa: A002  (the field is called help)
@@ -211,4 +224,6 @@ def load_backend(model: str, backend: str = "auto", **options: Any) -> Seq2SeqBa
     process-wide: call ``beknopt.models.runtime.apply_process_settings`` first for threads and the allocator.
     """
     spec = backend_spec(resolve_backend(model, backend))
-    return spec.factory(model, **spec.select(options))
+    selected = spec.select(options)
+    warn_licence(model)  # a non-commercial licence is logged on every load, so no job uses it unawares
+    return spec.factory(model, **selected)

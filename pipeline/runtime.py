@@ -21,10 +21,10 @@ def apply_process_settings(config: PipelineConfig) -> dict[str, str]:
     Must run before the models are built: glibc's arena cap only takes effect before CTranslate2 starts its
     decoder threads.
     """
-    from beknopt.models.registry import resolve_backend, resolve_summary_model
+    from beknopt.models.registry import resolve_backend, resolve_summary_model, resolve_translation_model
     from beknopt.models.runtime import apply_process_settings as apply
 
-    models = [config.translation_model]
+    models = [resolve_translation_model(config.translation_model)]
     if config.summarizer != "lead":
         models.append(resolve_summary_model(config.summarization_model))
     done: dict[str, str] = {}

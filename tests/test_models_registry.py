@@ -70,10 +70,11 @@ def test_each_backend_declares_every_common_option(name: str) -> None:
 
 def test_declarations_name_what_each_backend_uses_and_ignores() -> None:
     hf, ct2 = backend_spec("transformers"), backend_spec("ctranslate2")
-    assert hf.option_names() == ["device", "dtype", "quantize", "malloc_tuning"]
+    languages = ["target_lang_token", "source_lang"]  # beknopt.models.families: the translation model's
+    assert hf.option_names() == ["device", "dtype", "quantize", "malloc_tuning", *languages]
     assert set(hf.ignores) == {"threads", "inter_threads"}
     assert ct2.option_names() == ["device", "dtype", "quantize", "compute_type", "threads", "intra_threads",
-                                  "inter_threads", "quantization", "malloc_tuning"]
+                                  "inter_threads", "quantization", "malloc_tuning", *languages]
     assert not ct2.ignores
 
 
@@ -90,8 +91,8 @@ def test_an_unknown_option_is_refused_naming_it_the_backend_and_what_it_accepts(
     with pytest.raises(UnknownOptionError) as info:
         backend_spec("transformers").select({"device": "cpu", "compute_type": "int8"})
     assert str(info.value) == (
-        "the transformers backend has no option 'compute_type': it accepts device, dtype, quantize, malloc_tuning; "
-        "it also takes the common options threads, inter_threads, which it ignores")
+        "the transformers backend has no option 'compute_type': it accepts device, dtype, quantize, malloc_tuning, "
+        "target_lang_token, source_lang; it also takes the common options threads, inter_threads, which it ignores")
     with pytest.raises(UnknownOptionError, match="has no options 'thread', 'foo' \\(did you mean 'threads'\\?\\): "
                                                  "it accepts device, dtype"):
         backend_spec("ctranslate2").select({"thread": 1, "foo": 2})

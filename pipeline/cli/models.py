@@ -1,4 +1,5 @@
-"""``beknopt models download`` (hub snapshots for offline use) and ``beknopt models tiny`` (demo models)."""
+"""``beknopt models list`` (presets, licences), ``models download`` (hub snapshots for offline use) and
+``models tiny`` (demo models)."""
 
 from __future__ import annotations
 
@@ -10,19 +11,26 @@ from typing import Any
 from beknopt.cli.common import EXIT_FAILED, EXIT_OK, error, print_help
 from beknopt.cliutil import ArgumentParser
 
-__all__ = ["add_models_parser", "models_to_download", "to_safetensors"]
+__all__ = ["add_models_parser", "list_models", "models_to_download", "to_safetensors"]
 
 
 def add_models_parser(sub: Any) -> None:
     models = sub.add_parser("models", help="download models ahead of time, or build tiny demo models")
     models_sub = models.add_subparsers(dest="models_command", parser_class=ArgumentParser, metavar="ACTION")
+    listing = models_sub.add_parser(
+        "list", help="the translation and summarisation presets, their licences, sizes and scores",
+        description="The models beknopt knows by name: each preset's hub id, licence (non-commercial ones are "
+        "marked), download size and published scores.")
+    listing.set_defaults(handler=_cmd_list)
     download = models_sub.add_parser(
         "download", help="pre-fetch models for offline use",
         description="Download the translation model and summarisation preset(s) into the Hugging Face cache "
         "(or --dir), so later runs work with HF_HUB_OFFLINE=1.")
     download.add_argument("--preset", choices=("fast", "balanced", "best", "all"), default=None,
                           help="summarisation preset(s) to fetch (default: balanced)")
-    download.add_argument("--translation-model", metavar="MODEL", help="translation model (default: "
+    download.add_argument("--translation-preset", choices=("fast", "balanced", "best", "all"), default=None,
+                          help="translation preset(s) to fetch (default: fast, Helsinki-NLP/opus-mt-nl-en)")
+    download.add_argument("--translation-model", metavar="MODEL", help="translation model or preset (default: "
                           "Helsinki-NLP/opus-mt-nl-en)")
     download.add_argument("--summarization-model", metavar="MODEL", action="append",
                           help="summarisation model instead of the preset (repeatable)")
@@ -85,11 +93,23 @@ def to_safetensors(folder: Path) -> bool:
 
 
 def models_to_download(preset: str | None, translation_model: str | None,
-                       summarization_models: Sequence[str] | None) -> list[str]:
-    """The translation model plus the chosen summariser(s): explicit models, else the preset (balanced)."""
-    from beknopt.models.registry import DEFAULT_SUMMARY_PRESET, DEFAULT_TRANSLATION_MODEL, SUMMARY_PRESETS
+                       summarization_models: Sequence[str] | None, translation_preset: str | None = None
+                       ) -> list[str]:
+    """The translation model(s) plus the chosen summariser(s): explicit models, else the presets (translation
+    fast, summarisation balanced)."""
+    from beknopt.models.registry import (
+        DEFAULT_SUMMARY_PRESET,
+        SUMMARY_PRESETS,
+        TRANSLATION_PRESETS,
+        resolve_translation_model,
+    )
 
-    models = [translation_model or DEFAULT_TRANSLATION_MODEL]
+    if translation_preset == "all":
+        models = list(TRANSLATION_PRESETS.values())
+    else:
+        models = [resolve_translation_model(translation_model or translation_preset)]
+    if translation_model and translation_preset:
+        models.append(resolve_translation_model(translation_model))
     if summarization_models:
         models += [SUMMARY_PRESETS.get(m, m) for m in summarization_models]
     if preset == "all":
@@ -103,7 +123,7 @@ def _cmd_download(ns: argparse.Namespace) -> int:
     from beknopt.models.loading import hub_offline
     from beknopt.models.registry import MODEL_SIZES_MB
 
-    models = models_to_download(ns.preset, ns.translation_model, ns.summarization_model)
+    models = models_to_download(ns.preset, ns.translation_model, ns.summarization_model, ns.translation_preset)
     if hub_offline():
         error("cannot download models: offline mode is on (HF_HUB_OFFLINE=1). Run `beknopt models download` "
                "with network access (HF_HUB_OFFLINE unset), then copy the Hugging Face cache or the --dir "
@@ -132,6 +152,35 @@ def _cmd_download(ns: argparse.Namespace) -> int:
         hint = f"--translation-model {translation}" + (f" --summarization-model {summaries[0]}" if summaries else "")
         print(f"use them with: beknopt run INPUT -o OUTDIR {hint}")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def list_models() -> list[dict[str, Any]]:
+    """One row per preset: stage, preset, model, licence, commercial use, size in MB, scores."""
+    from beknopt.models.presets import MODEL_SIZES_MB, MODELS, SUMMARY_PRESETS, TRANSLATION_PRESETS, ModelInfo
+
+    rows = []
+    for stage, presets in (("translation", TRANSLATION_PRESETS), ("summarization", SUMMARY_PRESETS)):
+        for preset, model in presets.items():
+            info = MODELS.get(model, ModelInfo("unknown"))
+            rows.append({"stage": stage, "preset": preset, "model": model, "licence": info.licence,
+                         "commercial": info.commercial, "size_mb": MODEL_SIZES_MB.get(model),
+                         "scores": info.scores})
+    return rows
+
+
+def _cmd_list(ns: argparse.Namespace) -> int:
+    from beknopt.models.presets import DEFAULT_SUMMARY_PRESET, DEFAULT_TRANSLATION_PRESET
+
+    defaults = {"translation": DEFAULT_TRANSLATION_PRESET, "summarization": DEFAULT_SUMMARY_PRESET}
+    for row in list_models():
+        default = " (default)" if defaults[row["stage"]] == row["preset"] else ""
+        licence = row["licence"] + ("" if row["commercial"] else ", NON-COMMERCIAL")
+        size = f"~{row['size_mb']:>5} MB" if row["size_mb"] else "      ? MB"
+        print(f"{row['stage']:<13} {row['preset'] + default:<18} {row['model']:<38} {size}  {licence:<28} "
+              f"{row['scores']}")
+    print("use a preset with --translation-model PRESET / --summarization-model PRESET; fetch it ahead of time "
+          "with `beknopt models download --translation-preset PRESET` / `--preset PRESET`")
+    return EXIT_OK
 
 
 def _cmd_tiny(ns: argparse.Namespace) -> int:
