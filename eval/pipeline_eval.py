@@ -71,6 +71,8 @@ class PipelineEvaluation:
     # the system outputs that were scored, line-aligned with the references (written next to the report)
     translations: list[str] = field(default_factory=list)
     summaries: list[str] = field(default_factory=list)
+    # how well the summaries' sentences rest on the articles' sentences (beknopt.provenance); empty without them
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +82,7 @@ class PipelineEvaluation:
             "timings": self.timings,
             "counts": self.counts,
             "failures": self.failures,
+            "provenance": self.provenance,
             "outputs": {"translations": self.translations, "summaries": self.summaries},
         }
 
@@ -155,7 +158,22 @@ def evaluate_pipeline(pipe: Any, *, flores_docs: int | None = None, summary_item
         evaluation.timings.update({f"summary_{k}": v for k, v in timings.items()})
         evaluation.counts["summary_documents"] = len(summary_items)
         evaluation.failures = [{"id": r.id, **(r.error or {})} for r in results if not r.ok]
+        evaluation.provenance = provenance_summary(results)
     return evaluation
+
+
+def provenance_summary(results: Sequence[Document]) -> dict[str, Any]:
+    """Mean ``support`` of the summary sentences (over sentences, not articles) and how many fall below the
+    provenance stage's threshold; empty when the pipeline has no provenance stage."""
+    from beknopt.provenance import SUPPORT_THRESHOLD
+
+    supports = [s["support"] for r in results for s in r.summary_sentences]
+    if not supports:
+        return {}
+    threshold = next((r.settings.get("provenance", {}).get("threshold") for r in results
+                      if isinstance(r.settings.get("provenance"), dict)), SUPPORT_THRESHOLD)
+    return {"summary_sentences": len(supports), "mean_support": round(sum(supports) / len(supports), 4),
+            "below_threshold": sum(s < threshold for s in supports), "threshold": threshold}
 
 
 def to_html(evaluation: PipelineEvaluation) -> str:

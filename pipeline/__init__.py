@@ -17,10 +17,12 @@ _EXPORTS = {
     "CleanStage": "beknopt.stages",
     "Cleaned": "beknopt.cleaning",
     "Document": "beknopt.document",
+    "Glossary": "beknopt.glossary",
     "InputError": "beknopt.document",
     "LeadSummariser": "beknopt.summarise",
     "LanguageStage": "beknopt.language",
     "Pipeline": "beknopt.pipeline",
+    "ProvenanceStage": "beknopt.provenance",
     "PipelineConfig": "beknopt.config",
     "Result": "beknopt.document",
     "SplitStage": "beknopt.stages",
@@ -28,8 +30,10 @@ _EXPORTS = {
     "SummaryOutput": "beknopt.summarise",
     "TranslationCache": "beknopt.translate",
     "Translator": "beknopt.translate",
+    "align_summary": "beknopt.provenance",
     "check_translation": "beknopt.checks",
     "clean": "beknopt.cleaning",
+    "load_glossary": "beknopt.glossary",
     "split_paragraphs": "beknopt.split",
     "split_sentences": "beknopt.split",
 }
@@ -41,8 +45,10 @@ if TYPE_CHECKING:
     from beknopt.cleaning import Cleaned, clean
     from beknopt.config import PipelineConfig
     from beknopt.document import BeknoptError, Document, InputError, Result
+    from beknopt.glossary import Glossary, load_glossary
     from beknopt.language import LanguageStage
     from beknopt.pipeline import ArticleError, Pipeline
+    from beknopt.provenance import ProvenanceStage, align_summary
     from beknopt.split import split_paragraphs, split_sentences
     from beknopt.stages import CleanStage, SplitStage
     from beknopt.summarise import LeadSummariser, Summariser, SummaryOutput

@@ -27,6 +27,7 @@ __all__ = ["DEFAULT_TRANSLATION_MODEL", "NON_DUTCH_POLICIES", "PipelineConfig"]
 NON_DUTCH_POLICIES = ("skip", "translate", "fail")
 SUMMARIZERS = ("abstractive", "lead")
 SUMMARY_LENGTHS = ("short", "medium", "long")
+SUMMARY_FORMATS = ("paragraph", "bullets")
 # the two "off" switches of the command line, stored the other way round
 _NEGATED = {"no_cache": "cache", "no_guard": "guard", "no_checks": "checks"}
 
@@ -36,7 +37,9 @@ class PipelineConfig:
     """Everything that decides what a pipeline does: models, how they run, generation, batching, cleaning and
     the language check. Frozen: a pipeline's config cannot drift from the pipeline that was built from it."""
 
-    translation_model: str = DEFAULT_TRANSLATION_MODEL
+    translation_model: str = DEFAULT_TRANSLATION_MODEL  # or a preset: fast, balanced, best
+    target_lang_token: str | None = None  # None: detected from the model (beknopt.models.families)
+    source_lang: str | None = None  # NLLB/M2M-100 only; None: Dutch
     summarization_model: str | None = None  # preset fast|balanced|best, hub id or folder; None: balanced
     summarizer: str = "abstractive"  # or "lead": the first lead_sentences sentences, no model
     lead_sentences: int = 3
@@ -57,6 +60,10 @@ class PipelineConfig:
     summary_num_beams: int = 4
     no_repeat_ngram_size: int = 3
     summary_batch_size: int = 8
+    summary_format: str = "paragraph"  # or "bullets": one summary sentence per line
+    # a glossary file (TSV/CSV), a mapping Dutch -> English ("" keeps the term), or None; plus terms to keep
+    glossary: str | Mapping[str, str] | None = None
+    keep_terms: tuple[str, ...] = ()
     cache: bool = True
     guard: bool = True
     checks: bool = True  # compare each sentence's numbers and names with its translation (beknopt.checks)
@@ -74,6 +81,22 @@ class PipelineConfig:
         if not isinstance(self.extra_boilerplate, tuple):
             object.__setattr__(self, "extra_boilerplate", tuple(self.extra_boilerplate))
         object.__setattr__(self, "backend_options", dict(self.backend_options))
+        if isinstance(self.keep_terms, str):
+            object.__setattr__(self, "keep_terms", (self.keep_terms,))
+        elif not isinstance(self.keep_terms, tuple):
+            object.__setattr__(self, "keep_terms", tuple(self.keep_terms))
+        glossary = self.glossary
+        if isinstance(glossary, Path):
+            object.__setattr__(self, "glossary", str(glossary))
+        elif glossary is not None and not isinstance(glossary, str):
+            from beknopt.glossary import Glossary
+
+            mapping = glossary.to_mapping() if isinstance(glossary, Glossary) else glossary
+            if not isinstance(mapping, Mapping):
+                fail_type = type(glossary).__name__
+                raise ConfigError(f"pipeline setting 'glossary' must be a file path or a mapping of Dutch to English "
+                                  f"terms, got {fail_type}")
+            object.__setattr__(self, "glossary", dict(mapping))
         self._validate()
 
     def _validate(self) -> None:
@@ -83,6 +106,10 @@ class PipelineConfig:
         for name in ("translation_model", "backend", "device", "dtype"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 fail(name, "must be a non-empty string")
+        for name in ("target_lang_token", "source_lang"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value or value != "".join(value.split())):
+                fail(name, "must be one token without spaces (or unset)")
         for name in ("lead_sentences", "num_beams", "translation_batch_size", "max_batch_tokens",
                      "summary_num_beams", "summary_batch_size", "batch_size"):
             value = getattr(self, name)
@@ -97,12 +124,19 @@ class PipelineConfig:
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
                 fail(name, "must be a whole number of at least 0")
         for name, choices in (("summarizer", SUMMARIZERS), ("summary_length", SUMMARY_LENGTHS),
-                              ("on_non_dutch", NON_DUTCH_POLICIES)):
+                              ("on_non_dutch", NON_DUTCH_POLICIES), ("summary_format", SUMMARY_FORMATS)):
             if getattr(self, name) not in choices:
                 fail(name, f"must be one of {', '.join(choices)}")
         for name in ("cache", "guard", "checks", "language_check"):
             if not isinstance(getattr(self, name), bool):
                 fail(name, "must be true or false")
+        if not all(isinstance(t, str) and t.strip() for t in self.keep_terms):
+            fail("keep_terms", "must be a list of non-empty terms")
+        if isinstance(self.glossary, str) and not self.glossary:
+            fail("glossary", "must be a file path, not empty")
+        if isinstance(self.glossary, Mapping) and not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in self.glossary.items()):
+            fail("glossary", "must map Dutch terms to English terms (strings)")
         threshold = self.dutch_threshold
         if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0.0 <= threshold <= 1.0:
             fail("dutch_threshold", "must be a number between 0 and 1")
@@ -204,4 +238,6 @@ def _toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{_toml_value(str(k))} = {_toml_value(v)}" for k, v in value.items()) + "}"
     return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string

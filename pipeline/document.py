@@ -37,9 +37,15 @@ class Document:
     sentence_paragraphs: list[int] = field(default_factory=list)
     # translate: one English sentence per Dutch sentence, same order
     translations: list[str] = field(default_factory=list)
+    # the English headline: translated on its own, or the translation of the first paragraph when that is it
+    title_en: str | None = None
+    # every glossary term found, by sentence (``None``: the title), with its status (``beknopt.glossary``)
+    glossary: list[dict[str, Any]] = field(default_factory=list)
     # summarise
     summary: str | None = None
     summary_chunks: int = 0
+    # provenance: the summary's sentences, each {"text", "sources" (indices into sentences), "support" in [0, 1]}
+    summary_sentences: list[dict[str, Any]] = field(default_factory=list)
     # bookkeeping; ``error`` is set (stage, reason) when the article could not be processed
     error: dict[str, str] | None = None
     warnings: list[str] = field(default_factory=list)
@@ -109,6 +115,13 @@ def to_document(item: ArticleInput, default_id: str) -> Document:
         return Document(id=doc_id, source=text, metadata=metadata,
                         source_format=str(item.get("format", "auto")))
     raise TypeError(f"cannot make an article from {type(item).__name__}: pass str, bytes, dict or Document")
+
+
+def title_is_first_paragraph(doc: Document) -> bool:
+    """Is the article's title also its first paragraph (a heading-like first line, or a header title the body
+    repeats)? Then its translation is the title's: it is translated once and fed to the summary once."""
+    title = str(doc.metadata.get("title") or "").strip()
+    return bool(title) and bool(doc.paragraphs) and doc.paragraphs[0].lstrip("#").strip() == title
 
 
 def join_paragraphs(sentences: list[str], paragraph_of: list[int]) -> str:

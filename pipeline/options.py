@@ -30,7 +30,7 @@ class Option:
     """One ``run`` option: flag ``--name-with-dashes``, config key ``name_with_underscores``."""
 
     name: str
-    kind: str  # "str", "int", "int+", "float", "bool", "list", "bytes"
+    kind: str  # "str", "int", "int+", "float", "bool", "list", "bytes", "glossary"
     help: str
     group: str = "pipeline"  # "pipeline" (models and generation), "batch", "logging"
     kwarg: str | None = None  # the PipelineConfig field, for pipeline options
@@ -45,8 +45,14 @@ class Option:
 
 RUN_OPTIONS: tuple[Option, ...] = (
     # models and generation: the keywords of Pipeline.from_pretrained
-    Option("translation_model", "str", "translation model: hub id or local folder (default: "
-           "Helsinki-NLP/opus-mt-nl-en)", kwarg="translation_model", metavar="MODEL"),
+    Option("translation_model", "str", "translation model: preset fast|balanced|best, hub id or local folder "
+           "(default: fast, Helsinki-NLP/opus-mt-nl-en; `beknopt models list` shows the presets and licences)",
+           kwarg="translation_model", metavar="MODEL"),
+    Option("target_lang_token", "str", "the token that asks the translation model for English (>>eng<<, "
+           "eng_Latn, __en__, <2en>; default: detected from the model)", kwarg="target_lang_token",
+           metavar="TOKEN"),
+    Option("source_lang", "str", "source language of an NLLB (default nld_Latn) or M2M-100 (default nl) "
+           "translation model", kwarg="source_lang", metavar="LANG"),
     Option("summarization_model", "str", "summarisation model: preset fast|balanced|best, hub id or local "
            "folder (default: balanced)", kwarg="summarization_model", metavar="MODEL"),
     Option("summarizer", "str", "abstractive (a model) or lead (the first sentences, no model)",
@@ -84,6 +90,12 @@ RUN_OPTIONS: tuple[Option, ...] = (
     Option("no_guard", "bool", "do not retry degenerate (looping) translations", kwarg="guard"),
     Option("no_checks", "bool", "do not compare the numbers and names of each sentence with its translation",
            kwarg="checks"),
+    Option("glossary", "glossary", "a TSV or CSV of Dutch term, English term (empty: keep as it is), enforced "
+           "in every translation; in the config file also an inline table", kwarg="glossary", metavar="FILE"),
+    Option("keep", "list", "a name, brand or title never to translate (repeatable)", kwarg="keep_terms",
+           metavar="TERM"),
+    Option("summary_format", "str", "paragraph (default) or bullets: one summary sentence per line",
+           kwarg="summary_format", choices=("paragraph", "bullets")),
     Option("extra_boilerplate", "list", "a regular expression for extra boilerplate lines to drop "
            "(repeatable)", kwarg="extra_boilerplate", metavar="REGEX"),
     Option("batch_size", "int+", "articles per pipeline batch (default: 16)", kwarg="batch_size", metavar="N"),
@@ -149,6 +161,14 @@ def parse_bytes(text: str | int) -> int:
 def convert(option: Option, value: Any, *, from_text: bool) -> Any:
     """Check and convert one value; ``from_text`` for command-line strings, else a TOML value."""
     kind = option.kind
+    if kind == "glossary":  # a file, or (config file only) an inline table of Dutch = English
+        if isinstance(value, dict) and not from_text:
+            if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+                raise ValueError("must map Dutch terms to English terms (strings)")
+            return value
+        if not isinstance(value, str) or not value:
+            raise ValueError("must be a file name or a table of Dutch = English terms")
+        return value
     if kind == "bool":
         if not isinstance(value, bool):
             raise ValueError("must be true or false")
@@ -216,6 +236,8 @@ def load_config(path: str | Path) -> dict[str, Any]:
             settings[key] = convert(option, value, from_text=False)
         except ValueError as exc:
             raise ConfigError(f"config file {path}: '{key}' {exc}") from exc
+        if option.kind == "glossary" and isinstance(settings[key], str):  # relative to the config file
+            settings[key] = str(Path(path).parent / Path(settings[key]).expanduser())
     return settings
 
 

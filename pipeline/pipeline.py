@@ -10,6 +10,7 @@ article is marked (``result.error``) and the rest of its batch goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import itertools
@@ -102,7 +103,13 @@ class Pipeline:
         """A picklable way to rebuild this pipeline elsewhere (a Ray actor): its config when the stages are
         still the ones it made, else the pipeline itself (shipped whole, models included)."""
         if self.config is not None and [stage_name(s) for s in self.stages] == self._built_stages:
-            return functools.partial(Pipeline.from_config, self.config)
+            config = self.config
+            if isinstance(config.glossary, str):  # the terms travel, not the path: a Ray node may lack the file
+                from beknopt.glossary import load_glossary
+
+                terms = load_glossary(config.glossary, config.keep_terms)
+                config = dataclasses.replace(config, glossary=terms.to_mapping() if terms else None, keep_terms=())
+            return functools.partial(Pipeline.from_config, config)
         return functools.partial(_same, self)
 
     def only(self, *names: str) -> Pipeline:
@@ -277,34 +284,51 @@ class Pipeline:
         return docs
 
 
+def _summary_choice(config: PipelineConfig) -> dict[str, Any]:
+    """The summary settings of ``config`` that a model card also has defaults for."""
+    return {"num_beams": config.summary_num_beams, "no_repeat_ngram_size": config.no_repeat_ngram_size,
+            "length": config.summary_length, "min_new_tokens": config.min_summary_tokens,
+            "max_new_tokens": config.max_summary_tokens}
+
+
 def build_pipeline(config: PipelineConfig) -> Pipeline:
     """The stages a config describes, models loaded: clean, language (unless ``language_check`` is off),
-    split, translate, check (unless ``checks`` is off), summarise. Builds only: nothing process-wide changes."""
+    split, translate, check (unless ``checks`` is off), summarise, provenance (its checks only with ``checks``).
+    Builds only: nothing process-wide changes."""
+    from beknopt.glossary import load_glossary
     from beknopt.language import LanguageStage
     from beknopt.models.backend import BatchSettings
-    from beknopt.models.registry import load_backend, resolve_summary_model
+    from beknopt.models.presets import summary_generation
+    from beknopt.models.registry import load_backend, resolve_summary_model, resolve_translation_model
     from beknopt.stages import CleanStage, SplitStage
     from beknopt.summarise import LeadSummariser, Summariser
     from beknopt.translate import Translator
 
+    glossary = load_glossary(config.glossary, config.keep_terms)  # before the models: a bad file fails fast
     options = {"device": config.device, "dtype": config.dtype, "quantize": config.quantize,
                "threads": config.threads, **({"inter_threads": config.inter_threads} if config.inter_threads else {}),
                **config.backend_options}
+    # Language tokens go to the translation model only (only when set, so any backend without them still loads).
+    languages = {k: v for k, v in (("target_lang_token", config.target_lang_token),
+                                   ("source_lang", config.source_lang)) if v is not None}
     translator = Translator(
-        load_backend(config.translation_model, config.backend, **options), num_beams=config.num_beams,
+        load_backend(resolve_translation_model(config.translation_model), config.backend, **options, **languages),
+        num_beams=config.num_beams,
         max_new_tokens=config.max_new_tokens, batching=BatchSettings(config.translation_batch_size,
                                                                       config.max_batch_tokens),
-        cache=config.cache, guard=config.guard,
+        cache=config.cache, guard=config.guard, glossary=glossary,
     )
     summary_stage: Stage
     if config.summarizer == "lead":
-        summary_stage = LeadSummariser(config.lead_sentences)
+        summary_stage = LeadSummariser(config.lead_sentences, summary_format=config.summary_format)
     else:
         summary_backend = load_backend(resolve_summary_model(config.summarization_model), config.backend, **options)
+        # The model card's own beams, penalties and lengths, wherever the user kept beknopt's defaults.
+        default = PipelineConfig()
         summary_stage = Summariser(
-            summary_backend, length=config.summary_length, min_new_tokens=config.min_summary_tokens,
-            max_new_tokens=config.max_summary_tokens, num_beams=config.summary_num_beams,
-            no_repeat_ngram_size=config.no_repeat_ngram_size,
+            summary_backend, **summary_generation(
+                getattr(summary_backend, "generation_defaults", {}), _summary_choice(config), _summary_choice(default)),
+            summary_format=config.summary_format,
             batching=BatchSettings(config.summary_batch_size,
                                    max(config.max_batch_tokens, summary_backend.max_input_tokens)),
         )
@@ -315,8 +339,11 @@ def build_pipeline(config: PipelineConfig) -> Pipeline:
     if config.checks:
         from beknopt.checkstage import CheckStage
 
-        stages.append(CheckStage())
+        stages.append(CheckStage(glossary))
     stages.append(summary_stage)
+    from beknopt.provenance import ProvenanceStage
+
+    stages.append(ProvenanceStage(checks=config.checks))
     pipeline = Pipeline(stages, batch_size=config.batch_size)
     pipeline.config = config
     pipeline._built_stages = [stage_name(s) for s in stages]

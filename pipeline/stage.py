@@ -25,12 +25,13 @@ from typing import Any, Protocol, runtime_checkable
 from beknopt.document import BeknoptError, Document
 from beknopt.progress import NO_PROGRESS, Progress
 
-__all__ = ["CHECK", "CLEAN", "LANGUAGE", "SPLIT", "STAGE_ORDER", "SUMMARISE", "TRANSLATE", "BatchStage",
+__all__ = ["CHECK", "CLEAN", "LANGUAGE", "PROVENANCE", "SPLIT", "STAGE_ORDER", "SUMMARISE", "TRANSLATE", "BatchStage",
            "DocumentStage", "Stage", "isolate", "isolate_any", "live", "run_stage", "stage_name"]
 
 # The names of beknopt's own stages: error records, warnings, timings and settings are keyed by them.
 CLEAN, LANGUAGE, SPLIT, TRANSLATE, CHECK, SUMMARISE = "clean", "language", "split", "translate", "check", "summarise"
-STAGE_ORDER = (CLEAN, LANGUAGE, SPLIT, TRANSLATE, CHECK, SUMMARISE)
+PROVENANCE = "provenance"
+STAGE_ORDER = (CLEAN, LANGUAGE, SPLIT, TRANSLATE, CHECK, SUMMARISE, PROVENANCE)
 
 # What a stage may raise for one bad article without it being a bug: the article fails, the batch goes on.
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (BeknoptError, RuntimeError, ValueError, IndexError, MemoryError)

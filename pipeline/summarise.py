@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from beknopt.document import BeknoptError, Document
+from beknopt.config import SUMMARY_FORMATS
+from beknopt.document import BeknoptError, Document, title_is_first_paragraph
 from beknopt.models.backend import BatchSettings, GenerationSettings, Seq2SeqBackend
 from beknopt.progress import CHUNKS, generate_reporting
 from beknopt.split import split_long_sentence, split_sentences
@@ -73,11 +74,25 @@ def repeats_headline(doc: Document, summary: str) -> bool:
     title = str(doc.metadata.get("title") or "").strip()
     if not title:
         return False
-    candidates = {_comparable(title)}
-    if doc.paragraphs and doc.paragraphs[0].lstrip("#").strip() == title:
+    candidates = {_comparable(title), _comparable(doc.title_en or "")}
+    if title_is_first_paragraph(doc):
         candidates.add(_comparable(" ".join(t for t, p in zip(doc.translations, doc.sentence_paragraphs,
                                                                strict=False) if p == 0)))
     return _comparable(summary) in candidates - {""}
+
+
+def _check_format(summary_format: str) -> str:
+    if summary_format not in SUMMARY_FORMATS:
+        raise BeknoptError(f"unknown summary format '{summary_format}': choose {', '.join(SUMMARY_FORMATS)}")
+    return summary_format
+
+
+def format_summary(summary: str, summary_format: str = "paragraph") -> str:
+    """``paragraph``: the summary as the model wrote it; ``bullets``: one sentence per line, for editors who
+    paste a summary into a list (the Markdown page shows each line as a bullet)."""
+    if summary_format != "bullets":
+        return summary
+    return "\n".join(s.strip() for s in split_sentences(summary, lang="en") if s.strip())
 
 
 def _empty_reason(level: int, n_chunks: int, first_chunks: int) -> str:
@@ -151,6 +166,7 @@ class Summariser(BatchStage):
         batching: BatchSettings | None = None,
         max_levels: int = 6,
         lead_fallback: int | None = None,
+        summary_format: str = "paragraph",
     ) -> None:
         """``lead_fallback=n``: when the model returns nothing usable, use the first ``n`` sentences (with a
         warning) instead of failing the article; off by default so a summary is always the model's."""
@@ -179,12 +195,15 @@ class Summariser(BatchStage):
         if lead_fallback is not None and lead_fallback < 1:
             raise BeknoptError(f"lead_fallback needs at least 1 sentence, got {lead_fallback}")
         self.lead_fallback = lead_fallback
+        self.summary_format = _check_format(summary_format)
 
     def describe(self) -> dict[str, Any]:
         described = {**self.backend.describe(), "length": self.length, "generation": self.final.to_dict(),
                      "partial_generation": self.partial.to_dict(), "batch_size": self.batching.batch_size}
         if self.lead_fallback is not None:  # only when set, so existing outputs keep their fingerprint
             described["lead_fallback"] = self.lead_fallback
+        if self.summary_format != "paragraph":  # likewise
+            described["format"] = self.summary_format
         return described
 
     def summarise(self, text: str | Sequence[str]) -> SummaryOutput:
@@ -332,7 +351,7 @@ class Summariser(BatchStage):
             elif out.summary and not out.fallback and repeats_headline(doc, out.summary):
                 doc.fail(STAGE, "the model's summary only repeats the headline")
             else:
-                doc.summary = out.summary
+                doc.summary = format_summary(out.summary, self.summary_format)
 
 
 class LeadSummariser(BatchStage):
@@ -340,13 +359,17 @@ class LeadSummariser(BatchStage):
 
     name = STAGE
 
-    def __init__(self, n: int = 3) -> None:
+    def __init__(self, n: int = 3, *, summary_format: str = "paragraph") -> None:
         if n < 1:
             raise BeknoptError(f"lead summary needs at least 1 sentence, got {n}")
         self.n = n
+        self.summary_format = _check_format(summary_format)
 
     def describe(self) -> dict[str, Any]:
-        return {"model": f"lead-{self.n}", "backend": "extractive"}
+        described = {"model": f"lead-{self.n}", "backend": "extractive"}
+        if self.summary_format != "paragraph":
+            described["format"] = self.summary_format
+        return described
 
     def summarise(self, text: str | Sequence[str]) -> SummaryOutput:
         sentences = split_sentences(text, lang="en") if isinstance(text, str) else list(text)
@@ -358,5 +381,5 @@ class LeadSummariser(BatchStage):
             if not is_usable(summary):
                 doc.fail(STAGE, "nothing to summarise: the translation is empty")
                 continue
-            doc.summary = summary
+            doc.summary = format_summary(summary, self.summary_format)
             doc.summary_chunks = 0

@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from beknopt.document import Document
+from beknopt.document import Document, title_is_first_paragraph
+from beknopt.glossary import HONOURED, MISSING, REPAIRED, Glossary, GlossaryHit, Term
 from beknopt.models.backend import BatchSettings, GenerationSettings, Seq2SeqBackend
 from beknopt.progress import NO_PROGRESS, RETRIES, SENTENCES, Progress, generate_reporting
 from beknopt.split import split_long_sentence
@@ -96,6 +97,7 @@ class Translation:
     text: str
     notes: tuple[str, ...] = ()
     cached: bool = False
+    glossary: tuple[GlossaryHit, ...] = ()  # the glossary terms of the unit and what became of them
 
 
 class SentenceTranslation(Protocol):
@@ -171,6 +173,43 @@ class CachedTranslation:
         return [r for r in results if r is not None]
 
 
+class GlossaryTranslation:
+    """Enforce a :class:`~beknopt.glossary.Glossary` around another translation: each unit goes in with its
+    terms already in English; a unit whose output lacks a term is translated again as written, and a Dutch term
+    copied into that output is replaced ("repaired"); the output that honours more terms is kept. Each hit's
+    status travels with the translation, so a missed term is never silent."""
+
+    def __init__(self, inner: SentenceTranslation, glossary: Glossary) -> None:
+        self.inner, self.glossary = inner, glossary
+
+    def _honoured(self, text: str, found: dict[Term, tuple[str, int]]) -> set[Term]:
+        return {t for t, (_, n) in found.items() if self.glossary.count_in(text, t) >= n}
+
+    def translate(self, units: Sequence[str], progress: Progress = NO_PROGRESS) -> list[Translation]:
+        prepared = [self.glossary.prepare(unit) for unit in units]
+        results = self.inner.translate([text for text, _ in prepared], progress)
+        short = [i for i, ((_, found), result) in enumerate(zip(prepared, results, strict=True))
+                 if len(self._honoured(result.text, found)) < len(found)]
+        retried = dict(zip(short, self.inner.translate([units[i] for i in short], progress), strict=True))
+        out = []
+        for i, ((_, found), result) in enumerate(zip(prepared, results, strict=True)):
+            text, notes, honoured, repaired = result.text, result.notes, self._honoured(result.text, found), set()
+            if i in retried:
+                candidate, fixed = retried[i].text, set()
+                for term in found:
+                    candidate, n = self.glossary.repair(candidate, term)
+                    if n:
+                        fixed.add(term)
+                better = self._honoured(candidate, found)
+                if len(better) > len(honoured):
+                    text, notes, honoured, repaired = candidate, retried[i].notes, better, better & fixed
+            hits = tuple(GlossaryHit(t.dutch, t.english, first, n,
+                                     REPAIRED if t in repaired else HONOURED if t in honoured else MISSING)
+                         for t, (first, n) in found.items())
+            out.append(Translation(text, notes, result.cached, hits))
+        return out
+
+
 @dataclass
 class TranslationReport:
     """Outputs for a list of sentences plus what went odd, keyed by sentence index (0-based)."""
@@ -178,6 +217,7 @@ class TranslationReport:
     translations: list[str]
     warnings: dict[int, list[str]] = field(default_factory=dict)
     cache_hits: int = 0
+    glossary: dict[int, list[GlossaryHit]] = field(default_factory=dict)
 
 
 class Translator(BatchStage):
@@ -200,6 +240,7 @@ class Translator(BatchStage):
         batching: BatchSettings | None = None,
         cache: TranslationCache | None | bool = True,
         guard: bool = True,
+        glossary: Glossary | None = None,
     ) -> None:
         self.backend = backend
         self.batching = batching or BatchSettings(batch_size=32, max_tokens=4096)
@@ -217,8 +258,17 @@ class Translator(BatchStage):
         # An empty cache is falsy (it has __len__), so test the type, not truthiness.
         self.cache = TranslationCache() if cache is True else (cache if isinstance(cache, TranslationCache) else None)
         self._settings_key = json.dumps(self.settings.to_dict(), sort_keys=True)
+        # the whole description, not only the model id: one model asked for another target language (or with
+        # another source language) must not be served this one's cached outputs
+        described = backend.describe()
+        self._model_key = json.dumps(described, sort_keys=True, default=str)
+        self._licence = described.get("licence")
         if self.cache is not None:
             translation = CachedTranslation(translation, self.cache, self._key)
+        # outermost, so the cache keys on what the model really saw (the sentence with its terms in English)
+        self.glossary = glossary or None
+        if self.glossary is not None:
+            translation = GlossaryTranslation(translation, self.glossary)
         self.translation = translation
 
     @property
@@ -241,7 +291,8 @@ class Translator(BatchStage):
     def describe(self) -> dict[str, Any]:
         return {**self.backend.describe(), "generation": self.settings.to_dict(),
                 "batch_size": self.batching.batch_size, "max_batch_tokens": self.batching.max_tokens,
-                "degeneration_guard": self.guard, "cache": self.cache is not None}
+                "degeneration_guard": self.guard, "cache": self.cache is not None,
+                **({"glossary": self.glossary.describe()} if self.glossary is not None else {})}
 
     def translate(self, sentences: Sequence[str]) -> list[str]:
         """Translate sentences (one output each, same order); long ones are split and rejoined, not truncated."""
@@ -266,28 +317,60 @@ class Translator(BatchStage):
         todo = [i for i, unit in enumerate(units) if unit.strip()]  # blank units translate to ""
         results = dict(zip(todo, self.translation.translate([units[i] for i in todo], self.progress), strict=True))
         joined: list[list[str]] = [[] for _ in sentences]
+        glossary: dict[int, list[GlossaryHit]] = {}
         for unit_index in range(len(units)):
             result = results.get(unit_index)
             joined[owner[unit_index]].append(result.text if result is not None else "")
             if result is not None and result.notes:
                 warnings.setdefault(owner[unit_index], []).extend(result.notes)
+            if result is not None and result.glossary:
+                glossary.setdefault(owner[unit_index], []).extend(result.glossary)
         hits = sum(r.cached for r in results.values())
-        return TranslationReport([" ".join(parts) for parts in joined], warnings, hits)
+        return TranslationReport([" ".join(parts) for parts in joined], warnings, hits, glossary)
 
     def _key(self, sentence: str) -> tuple[str, str, str]:
-        return (self.backend.model_id, self._settings_key, sentence)
+        return (self._model_key, self._settings_key, sentence)
 
     def process(self, docs: list[Document]) -> list[float]:
-        """The sentences of all articles in one set of length-sorted batches; each article's share of the time
-        is its share of the sentences."""
+        """The sentences of all articles (and the titles that are not their first paragraph) in one set of
+        length-sorted batches; each article's share of the time is its share of the sentences."""
         flat = [s for d in docs for s in d.sentences]
-        report = self.translate_report(flat)
+        titled = [d for d in docs if d.metadata.get("title") and not title_is_first_paragraph(d)]
+        report = self.translate_report(flat + [str(d.metadata["title"]) for d in titled])
         offset = 0
         for doc in docs:
             n = len(doc.sentences)
             doc.translations = report.translations[offset : offset + n]
+            if self._licence:  # in every result, so no one publishes with such a model unawares
+                doc.warn(STAGE, f"the translation model {self.backend.model_id} is licensed {self._licence}")
             for i in range(offset, offset + n):
                 for message in report.warnings.get(i, []):
                     doc.warn(STAGE, f"sentence {i - offset + 1}: {message}")
+                for hit in report.glossary.get(i, []):
+                    _record_glossary(doc, hit, i - offset)
+            if title_is_first_paragraph(doc):  # translated once, as the article's first sentences
+                doc.title_en = " ".join(t for t, p in zip(doc.translations, doc.sentence_paragraphs, strict=True)
+                                        if p == 0)
             offset += n
+        for index, doc in enumerate(titled, start=offset):
+            doc.title_en = report.translations[index]
+            for message in report.warnings.get(index, []):
+                doc.warn(STAGE, f"title: {message}")
+            for hit in report.glossary.get(index, []):
+                _record_glossary(doc, hit, None)
         return [float(len(d.sentences)) for d in docs]
+
+
+def _record_glossary(doc: Document, hit: GlossaryHit, sentence: int | None) -> None:
+    """Every hit goes into ``doc.glossary``; a term the output does not honour as asked is also a check."""
+    where = f"sentence {sentence + 1}" if sentence is not None else "title"
+    doc.glossary.append({"sentence": sentence, **hit.to_dict()})
+    if hit.status == HONOURED:
+        return
+    wanted = "kept as it is" if hit.term == hit.english else f"translated as '{hit.english}'"
+    detail = (f"glossary term '{hit.term}' should be {wanted}, but the translation does not have it"
+              if hit.status == MISSING else
+              f"glossary term '{hit.term}' was copied untranslated; replaced by '{hit.english}'")
+    doc.checks.append({"stage": STAGE, "kind": "glossary", "sentence": sentence, "source": hit.found,
+                       "output": hit.english if hit.status == REPAIRED else "", "detail": detail})
+    doc.warn(STAGE, f"{where}: {detail}")

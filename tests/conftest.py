@@ -85,6 +85,15 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return marian, bart
 
 
+@pytest.fixture(scope="session")
+def copy_marian() -> Path:
+    """The stored ``MarianMTModel`` trained to copy its input (``tests/models/build_copy_marian.py``): real
+    output in which numbers, names and inserted English terms come back unchanged, so checks can be tested."""
+    path = DATA / "models" / "copy-marian"
+    assert (path / "model.safetensors").is_file(), f"{path} is missing: run tests/models/build_copy_marian.py"
+    return path
+
+
 @pytest.fixture(scope="module")
 def restore_torch_threads():
     """``--threads 1`` (fast on a busy 2-core machine) sets torch's global thread count: put it back."""

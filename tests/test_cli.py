@@ -18,6 +18,7 @@ from beknopt.cli import app as cli_app
 from beknopt.cli import main
 from beknopt.cli import models as cli_models
 from beknopt.cli.progress import Reporter
+from beknopt.markdown import escape_inline
 
 ARTICLES = Path(__file__).parent / "data" / "cli" / "articles"
 DUTCH = ("De gemeenteraad van Utrecht heeft gisteren ingestemd met een nieuw plan voor het centrum. "
@@ -167,7 +168,9 @@ def test_markdown_format(tmp_path, capsys, model_args) -> None:
     assert set(pages) == {"politiek/kabinet.md", "economie/markt.md", "web/pagina.md", "data/artikel.md",
                           "data/feed/feed-1.md", "data/feed/line-2.md"}
     page = pages["data/artikel.md"]
-    assert page.startswith("# Nieuwe brug over de Waal geopend\n")
+    record = json.loads((out / "data" / "artikel.json").read_text(encoding="utf-8"))
+    assert record["title_en"] and page.startswith(f"# {escape_inline(record['title_en'])}\n")  # English heading
+    assert "- **Dutch title:** Nieuwe brug over de Waal geopend\n" in page
     assert "- **Date:** 2024-05-01" in page and "## Summary" in page and "## Translation" in page
     # resuming with --format md rewrites a missing page; a json-only run removes pages that would be stale
     (out / "data" / "artikel.md").unlink()

@@ -14,6 +14,7 @@ import pytest
 from test_cli import read_jsonl, run
 
 from beknopt.cleaning import clean
+from beknopt.markdown import escape_inline
 
 pytestmark = pytest.mark.usefixtures("restore_torch_threads")
 
@@ -76,9 +77,12 @@ def test_the_markdown_page_is_headed_by_the_headline(tmp_path, capsys, model_arg
     code, _, _ = run(capsys, "run", str(src), "-o", str(tmp_path / "out"), "--format", "md", *model_args)
     assert code == 0
     page = (tmp_path / "out" / "stuk.md").read_text(encoding="utf-8")
-    assert page.startswith("# Utrecht plant meer bomen\n")
     record = json.loads((tmp_path / "out" / "stuk.json").read_text(encoding="utf-8"))
     assert record["metadata"]["title"] == "Utrecht plant meer bomen" and record["source_format"] == "text"
+    # headed by the English headline: the first line's translation, with the Dutch one under it
+    assert record["title_en"] == record["translations"][0]
+    assert page.startswith(f"# {escape_inline(record['title_en'])}\n")
+    assert "- **Dutch title:** Utrecht plant meer bomen\n" in page
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -171,7 +175,8 @@ def test_the_digest_lists_every_result_in_input_order(tmp_path, capsys, model_ar
         rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "digest.csv").read_text(encoding="utf-8"))))
         assert [(r["id"], r["title"], r["date"], r["url"]) for r in rows] == [
             ("a.txt", "Utrecht plant meer bomen", "", ""), ("nos-1", "Kop", "2024-05-01", "https://nos.nl/1")]
-        assert all(r["summary"] and r["checks"] == "0" and r["warnings"].isdigit() for r in rows)
+        # the random tiny summariser's sentences rest on nothing: summary-support checks, counted like the others
+        assert all(r["summary"] and r["checks"].isdigit() and r["warnings"].isdigit() for r in rows)
         assert digest.read_text(encoding="utf-8") == (tmp_path / "out" / "digest.csv").read_text(encoding="utf-8")
     jsonl = tmp_path / "digest.jsonl"
     code, _, _ = run(capsys, "run", str(src), "-o", str(tmp_path / "out"), "--digest", str(jsonl), *model_args)
@@ -195,9 +200,23 @@ def test_the_digest_never_replaces_a_file_that_is_not_a_digest(tmp_path, capsys,
 def test_digest_rows_come_from_the_record(tmp_path: Path) -> None:
     from beknopt.batch.digest import digest_row
 
-    row = digest_row({"id": "x", "metadata": {"title": "T"}, "summary": "S", "warnings": ["a", "b"],
-                      "checks": [{"kind": "number"}]})
-    assert row == {"id": "x", "title": "T", "date": "", "url": "", "summary": "S", "warnings": 2, "checks": 1}
+    row = digest_row({"id": "x", "metadata": {"title": "T"}, "title_en": "The T", "summary": "S",
+                      "warnings": ["a", "b"], "checks": [{"kind": "number"}]})
+    assert row == {"id": "x", "title": "T", "title_en": "The T", "date": "", "url": "", "summary": "S",
+                   "warnings": 2, "checks": 1}
+
+
+def test_a_digest_written_before_the_english_title_column_is_still_replaced(tmp_path: Path) -> None:
+    from beknopt.batch.digest import check_digest_path
+    from beknopt.batch.errors import OutputFolderError
+
+    old = tmp_path / "old.csv"
+    old.write_text("id,title,date,url,summary,warnings,checks\r\nx,T,,,S,0,0\r\n", encoding="utf-8")
+    assert check_digest_path(old) == ".csv"
+    mine = tmp_path / "mine.csv"
+    mine.write_text("id,title,notes\n", encoding="utf-8")
+    with pytest.raises(OutputFolderError, match="not a beknopt digest"):
+        check_digest_path(mine)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -207,7 +226,7 @@ def test_digest_rows_come_from_the_record(tmp_path: Path) -> None:
 def test_per_article_timings_add_up(tiny_pipeline) -> None:
     long_one = " ".join([DUTCH] * 4)  # more sentences: a larger share of the translation time
     results = list(tiny_pipeline.run_many([DUTCH, long_one, DUTCH], batch_size=3))
-    stages = ("clean", "language", "split", "translate", "check", "summarise")
+    stages = ("clean", "language", "split", "translate", "check", "summarise", "provenance")
     for r in results:
         assert set(r.timings) == {*stages, "total", "batch_seconds", "batch_articles"}
         assert r.timings["total"] == pytest.approx(sum(r.timings[s] for s in stages), abs=1e-5)

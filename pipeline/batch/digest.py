@@ -19,14 +19,17 @@ from beknopt.batch.errors import OutputFolderError
 
 __all__ = ["DIGEST_FIELDS", "DigestFile", "check_digest_path", "digest_row", "row_bytes"]
 
-DIGEST_FIELDS = ("id", "title", "date", "url", "summary", "warnings", "checks")
+DIGEST_FIELDS = ("id", "title", "title_en", "date", "url", "summary", "warnings", "checks")
+# digests written by earlier versions are still beknopt's own, to be replaced
+_EARLIER_FIELDS = (("id", "title", "date", "url", "summary", "warnings", "checks"),)
 FORMATS = (".csv", ".jsonl")
 
 
 def digest_row(record: dict[str, Any]) -> dict[str, Any]:
     """The digest row of one result record."""
     meta = record.get("metadata") or {}
-    return {"id": record.get("id"), "title": meta.get("title") or "", "date": meta.get("date") or "",
+    return {"id": record.get("id"), "title": meta.get("title") or "", "title_en": record.get("title_en") or "",
+            "date": meta.get("date") or "",
             "url": meta.get("url") or "", "summary": record.get("summary") or "",
             "warnings": len(record.get("warnings") or []), "checks": len(record.get("checks") or [])}
 
@@ -49,9 +52,9 @@ def _looks_like_digest(path: Path, fmt: str) -> bool:
     if not first:
         return True  # an empty file holds nothing to lose
     if fmt == ".csv":
-        return first == row_bytes(None)
+        return first.rstrip(b"\r\n") in {",".join(f).encode() for f in (DIGEST_FIELDS, *_EARLIER_FIELDS)}
     try:
-        return tuple(json.loads(first)) == DIGEST_FIELDS
+        return tuple(json.loads(first)) in (DIGEST_FIELDS, *_EARLIER_FIELDS)
     except (ValueError, TypeError):
         return False
 
