@@ -54,3 +54,5 @@ def test_the_built_wheel_holds_every_module_under_beknopt_and_no_test_data(tmp_p
     assert {n.split("/")[0] for n in names} == {"beknopt", "beknopt-0.1.0.dist-info"}
     assert not [n for n in names if "wikilingua" in n.lower() or n.startswith(("tests/", "models/", "eval/"))]
     assert any(n.startswith("beknopt/eval/data/flores200_devtest_nl_en/") for n in names)
+    # the editor's page of beknopt serve ships with the package (no build step at install time)
+    assert {"beknopt/serve/static/index.html", "beknopt/serve/static/app.js", "beknopt/serve/static/style.css"} <= names

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from beknopt import __version__
 from beknopt.batch.digest import DigestFile, digest_row
 from beknopt.batch.outcome import BatchOptions, BatchSummary, Outcome
 from beknopt.batch.outdir import OutputFolder, json_bytes
+from beknopt.batch.record import error_record, result_record
 from beknopt.batch.render import render_markdown
 from beknopt.batch.stream import StreamOutput
 from beknopt.document import BeknoptError, Document
@@ -176,14 +176,10 @@ class BatchRunner:
                     self._record_done(article, doc)
             article.document = None  # drop the text and bytes as soon as the article is written
 
-    def _stamp(self, article: Article) -> dict[str, Any]:
-        return {**self.resume_key(article), "beknopt_version": __version__, "source": article.path,
-                "line": article.line, "output": f"{article.out_key}.json"}
-
     def _record_done(self, article: Article, doc: Document) -> None:
         assert self._ws is not None
-        data = doc.to_dict()
-        data["beknopt"] = self._stamp(article)
+        data = result_record(doc, sha256=article.digest, fingerprint=self.fingerprint, source=article.path,
+                             line=article.line, output=f"{article.out_key}.json")
         try:  # with -o - the record goes to the stream only
             json_path = self._write_files(article, data) if self.options.output is not None else None
         except (OSError, BeknoptError) as exc:
@@ -237,9 +233,8 @@ class BatchRunner:
         assert self._ws is not None
         self._remove_outputs(article)
         outcome = self._count_error(article, error)
-        self._ws.add_error({"id": article.id, "path": article.path, "line": article.line,
-                            "stage": outcome.stage or "?", "reason": outcome.reason or "unknown error",
-                            "outcome": outcome.status})
+        self._ws.add_error(error_record(article.id, {"stage": outcome.stage or "?", "reason": outcome.reason or "",
+                                                     "outcome": outcome.status}, path=article.path, line=article.line))
 
     def _count_error(self, article: Article, error: dict[str, str], *, dry_run: bool = False) -> Outcome:
         """Count a failed or skipped (not Dutch) article and report it; the one place that tells them apart."""

@@ -1,6 +1,7 @@
 """The ``beknopt`` command: the parser, the entry point and hand-over to the commands that parse for themselves.
 
-Subcommands: ``run`` (batch-process articles, ``beknopt.cli.run``), ``models download`` / ``models tiny``
+Subcommands: ``run`` (batch-process articles, ``beknopt.cli.run``), ``serve`` (the HTTP service,
+``beknopt.cli.serve``), ``models download`` / ``models tiny``
 (``beknopt.cli.models``), ``info`` (``beknopt.cli.info``), and ``eval`` / ``eval-pipeline`` / ``convert``,
 which hand the rest of the command line to their own modules. Exit statuses: ``beknopt.cli.common``.
 """
@@ -17,6 +18,7 @@ from beknopt.cli.common import EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMI
 from beknopt.cli.info import add_info_parser
 from beknopt.cli.models import add_models_parser
 from beknopt.cli.run import Terminated, add_run_parser
+from beknopt.cli.serve import add_serve_parser
 from beknopt.cliutil import ArgumentParser, UsageError
 
 __all__ = ["build_parser", "main"]
@@ -31,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"beknopt {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=ArgumentParser, metavar="COMMAND")
     add_run_parser(sub)
+    add_serve_parser(sub)
     add_models_parser(sub)
     add_info_parser(sub)
     sub.add_parser("eval", help="evaluate summaries and translations (see beknopt eval --help)", add_help=False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
+from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
@@ -24,3 +26,14 @@ def error(message: str) -> None:
 def print_help(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return EXIT_USAGE
+
+
+def command_settings(ns: argparse.Namespace, options: Iterable[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The option values of ``run`` and ``serve``: the ``--config`` file's, overridden by the flags given.
+
+    Returns (settings, the file's values); a bad file raises ``beknopt.options.ConfigError``."""
+    from beknopt.options import load_config, merge_settings
+
+    flags = {o.name: getattr(ns, o.name) for o in options if hasattr(ns, o.name)}
+    config = load_config(ns.config) if getattr(ns, "config", None) else {}
+    return merge_settings(config, flags), config

@@ -13,10 +13,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from beknopt.cli.common import EXIT_CODES, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, error
+from beknopt.cli.common import (
+    EXIT_CODES,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    command_settings,
+    error,
+)
 from beknopt.cli.progress import Reporter, hide_loading_bars, silence_libraries
 from beknopt.document import BeknoptError
-from beknopt.options import RUN_OPTIONS, ConfigError, add_options, load_config, merge_settings
+from beknopt.options import RUN_OPTIONS, ConfigError, add_options
 from beknopt.stage import TRANSLATE
 
 __all__ = ["Terminated", "add_run_parser"]
@@ -85,13 +93,11 @@ def _cmd_run(ns: argparse.Namespace) -> int:
     )
     from beknopt.pipeline import Pipeline
 
-    flags = {o.name: getattr(ns, o.name) for o in RUN_OPTIONS if hasattr(ns, o.name)}
     try:
-        config = load_config(ns.config) if getattr(ns, "config", None) else {}
+        settings, config = command_settings(ns, RUN_OPTIONS)
     except ConfigError as exc:
         error(str(exc))
         return EXIT_USAGE
-    settings = merge_settings(config, flags)
     inputs = list(getattr(ns, "inputs", None) or config.get("inputs") or [])
     if settings.get("quiet") and settings.get("verbose"):
         error("run: --quiet and --verbose cannot be used together")
