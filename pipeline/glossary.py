@@ -96,7 +96,6 @@ class Glossary:
                                     f"and as '{term.english}'")
             by_dutch[key] = term
         self.terms = list(by_dutch.values())
-        self._lookup = by_dutch
         # Longest first, so "Tweede Kamer" wins over "Kamer" where both match at the same place.
         ordered = sorted(self.terms, key=lambda t: (-len(t.dutch), t.dutch))
         self._pattern = (re.compile("|".join(f"({_whole(_words_pattern(t.dutch), t.folds_case)})"
