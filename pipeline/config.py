@@ -93,9 +93,8 @@ class PipelineConfig:
 
             mapping = glossary.to_mapping() if isinstance(glossary, Glossary) else glossary
             if not isinstance(mapping, Mapping):
-                fail_type = type(glossary).__name__
                 raise ConfigError(f"pipeline setting 'glossary' must be a file path or a mapping of Dutch to English "
-                                  f"terms, got {fail_type}")
+                                  f"terms, got {type(glossary).__name__}")
             object.__setattr__(self, "glossary", dict(mapping))
         self._validate()
 

@@ -24,6 +24,7 @@ from beknopt.document import ArticleInput, BeknoptError, Document, InputError, R
 from beknopt.stage import CLEAN, LANGUAGE, TRANSLATE, BatchStage, run_stage, stage_name
 
 if TYPE_CHECKING:
+    from beknopt.glossary import Glossary
     from beknopt.progress import Progress
     from beknopt.ray_engine import RaySettings
 
@@ -74,6 +75,7 @@ class Pipeline:
         self.batch_size = batch_size
         self.config: PipelineConfig | None = None  # set by build_pipeline
         self._built_stages: list[str] = []
+        self._glossary: Glossary | None = None  # the config's glossary as build_pipeline read it
 
     @classmethod
     def from_pretrained(cls, translation_model: str | None = None, summarization_model: str | None = None,
@@ -105,9 +107,7 @@ class Pipeline:
         if self.config is not None and [stage_name(s) for s in self.stages] == self._built_stages:
             config = self.config
             if isinstance(config.glossary, str):  # the terms travel, not the path: a Ray node may lack the file
-                from beknopt.glossary import load_glossary
-
-                terms = load_glossary(config.glossary, config.keep_terms)
+                terms = self._glossary  # as loaded when built, so the rebuilt pipeline has the same fingerprint
                 config = dataclasses.replace(config, glossary=terms.to_mapping() if terms else None, keep_terms=())
             return functools.partial(Pipeline.from_config, config)
         return functools.partial(_same, self)
@@ -347,4 +347,5 @@ def build_pipeline(config: PipelineConfig) -> Pipeline:
     pipeline = Pipeline(stages, batch_size=config.batch_size)
     pipeline.config = config
     pipeline._built_stages = [stage_name(s) for s in stages]
+    pipeline._glossary = glossary
     return pipeline

@@ -87,6 +87,11 @@ def _check_format(summary_format: str) -> str:
     return summary_format
 
 
+def _describe_format(described: dict[str, Any], summary_format: str) -> dict[str, Any]:
+    """Only a format other than the default is recorded, so existing outputs keep their fingerprint."""
+    return described if summary_format == "paragraph" else {**described, "format": summary_format}
+
+
 def format_summary(summary: str, summary_format: str = "paragraph") -> str:
     """``paragraph``: the summary as the model wrote it; ``bullets``: one sentence per line, for editors who
     paste a summary into a list (the Markdown page shows each line as a bullet)."""
@@ -202,9 +207,7 @@ class Summariser(BatchStage):
                      "partial_generation": self.partial.to_dict(), "batch_size": self.batching.batch_size}
         if self.lead_fallback is not None:  # only when set, so existing outputs keep their fingerprint
             described["lead_fallback"] = self.lead_fallback
-        if self.summary_format != "paragraph":  # likewise
-            described["format"] = self.summary_format
-        return described
+        return _describe_format(described, self.summary_format)
 
     def summarise(self, text: str | Sequence[str]) -> SummaryOutput:
         """Summarise English text (a string, split into sentences here, or a list of sentences).
@@ -366,10 +369,7 @@ class LeadSummariser(BatchStage):
         self.summary_format = _check_format(summary_format)
 
     def describe(self) -> dict[str, Any]:
-        described = {"model": f"lead-{self.n}", "backend": "extractive"}
-        if self.summary_format != "paragraph":
-            described["format"] = self.summary_format
-        return described
+        return _describe_format({"model": f"lead-{self.n}", "backend": "extractive"}, self.summary_format)
 
     def summarise(self, text: str | Sequence[str]) -> SummaryOutput:
         sentences = split_sentences(text, lang="en") if isinstance(text, str) else list(text)

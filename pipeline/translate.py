@@ -335,10 +335,11 @@ class Translator(BatchStage):
         """The sentences of all articles (and the titles that are not their first paragraph) in one set of
         length-sorted batches; each article's share of the time is its share of the sentences."""
         flat = [s for d in docs for s in d.sentences]
-        titled = [d for d in docs if d.metadata.get("title") and not title_is_first_paragraph(d)]
+        headline_first = [title_is_first_paragraph(d) for d in docs]
+        titled = [d for d, first in zip(docs, headline_first, strict=True) if d.metadata.get("title") and not first]
         report = self.translate_report(flat + [str(d.metadata["title"]) for d in titled])
         offset = 0
-        for doc in docs:
+        for doc, first in zip(docs, headline_first, strict=True):
             n = len(doc.sentences)
             doc.translations = report.translations[offset : offset + n]
             if self._licence:  # in every result, so no one publishes with such a model unawares
@@ -348,7 +349,7 @@ class Translator(BatchStage):
                     doc.warn(STAGE, f"sentence {i - offset + 1}: {message}")
                 for hit in report.glossary.get(i, []):
                     _record_glossary(doc, hit, i - offset)
-            if title_is_first_paragraph(doc):  # translated once, as the article's first sentences
+            if first:  # the headline was translated once, as the article's first sentences
                 doc.title_en = " ".join(t for t, p in zip(doc.translations, doc.sentence_paragraphs, strict=True)
                                         if p == 0)
             offset += n
