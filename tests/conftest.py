@@ -26,6 +26,32 @@ DATA = Path(__file__).parent / "data"
 SAMPLE_ARTICLE = DATA / "articles" / "2020-09-vs-troepen-irak.txt"
 
 
+# Debian's Chromium, driven by Playwright for Python; Playwright's own browser downloads are never used.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--no-first-run",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def require_chromium() -> None:
+    """Skip the calling test module where Debian's chromium or the playwright package is missing."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
+                    allow_module_level=True)
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed (pip install "
+                        "playwright)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for one test module (modules that use it call ``require_chromium()`` first)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 def fresh_python(code: str, *args: str, env: dict[str, str] | None = None,
                  timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a new interpreter, for what is process-wide (which modules loaded, malloc settings)."""

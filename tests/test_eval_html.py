@@ -13,29 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import require_chromium
 
 from beknopt.eval import evaluate, write_reports
 from beknopt.eval.cli import main
 
 DATA = Path(__file__).parent / "data" / "eval"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-background-networking"]
 VIEWPORT = {"width": 1280, "height": 900}
 
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
-                allow_module_level=True)
-pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed (pip install playwright)")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
+require_chromium()
 
 
 @pytest.fixture

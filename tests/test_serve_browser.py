@@ -21,23 +21,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLE_ARTICLE
+from conftest import SAMPLE_ARTICLE, require_chromium
 from serve_util import TINY_SETTINGS, running
 
 pytest.importorskip("fastapi", reason="the serve extra is not installed (pip install 'beknopt[serve]')")
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
-                allow_module_level=True)
-pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed (pip install playwright)")
+require_chromium()
 
 from playwright.sync_api import expect  # noqa: E402
 
 from beknopt import Pipeline  # noqa: E402
 from beknopt.serve import ServeSettings, create_app  # noqa: E402
 
-ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--no-first-run",
-        "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1366, "height": 900}  # a laptop screen
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -52,15 +46,6 @@ def base(tiny_models, tmp_path_factory) -> Iterator[str]:
     with running(create_app(pipe, settings)) as url:
         yield url
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
