@@ -13,7 +13,7 @@ from typing import Any
 from beknopt import __version__
 from beknopt.document import Document
 
-__all__ = ["error_record", "result_record", "stamp"]
+__all__ = ["error_outcome", "error_record", "result_record", "stamp"]
 
 
 def stamp(sha256: str, fingerprint: str, source: str | None, line: int | None, output: str | None
@@ -31,8 +31,12 @@ def result_record(doc: Document, *, sha256: str, fingerprint: str, source: str |
     return data
 
 
+def error_outcome(error: Mapping[str, str]) -> str:
+    """``skipped`` for an article that is not Dutch (the language stage marks it so), ``failed`` for the rest."""
+    return "skipped" if error.get("outcome") == "skipped" else "failed"
+
+
 def error_record(doc_id: str, error: Mapping[str, str], *, path: str | None, line: int | None) -> dict[str, Any]:
-    """One line of ``errors.jsonl``: ``outcome`` is ``skipped`` for articles that are not Dutch, else ``failed``."""
-    outcome = "skipped" if error.get("outcome") == "skipped" else "failed"
+    """One line of ``errors.jsonl`` (its ``outcome``: :func:`error_outcome`)."""
     return {"id": doc_id, "path": path, "line": line, "stage": error.get("stage") or "?",
-            "reason": error.get("reason") or "unknown error", "outcome": outcome}
+            "reason": error.get("reason") or "unknown error", "outcome": error_outcome(error)}

@@ -32,7 +32,7 @@ from typing import Any
 from beknopt.batch.digest import DigestFile, digest_row
 from beknopt.batch.outcome import BatchOptions, BatchSummary, Outcome
 from beknopt.batch.outdir import OutputFolder, json_bytes
-from beknopt.batch.record import error_record, result_record
+from beknopt.batch.record import error_outcome, error_record, result_record
 from beknopt.batch.render import render_markdown
 from beknopt.batch.stream import StreamOutput
 from beknopt.document import BeknoptError, Document
@@ -238,7 +238,7 @@ class BatchRunner:
 
     def _count_error(self, article: Article, error: dict[str, str], *, dry_run: bool = False) -> Outcome:
         """Count a failed or skipped (not Dutch) article and report it; the one place that tells them apart."""
-        skipped = error.get("outcome") == "skipped"
+        skipped = error_outcome(error) == "skipped"
         if skipped:
             self.summary.non_dutch += 1
         else:

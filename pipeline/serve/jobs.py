@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from beknopt.batch.record import error_outcome
 from beknopt.document import BeknoptError
 
 __all__ = ["JobArticle", "JobStatus", "JobStore", "StateDirError"]
@@ -128,7 +129,7 @@ class JobStore:
         rows = []
         for idx, (item, digest, error) in enumerate(articles):
             if error is not None:
-                state = "skipped" if error.get("outcome") == "skipped" else "failed"
+                state = error_outcome(error)
                 rows.append((job_id, idx, None, digest, state, json.dumps(error, ensure_ascii=False)))
             else:
                 rows.append((job_id, idx, json.dumps(item, ensure_ascii=False), digest, "pending", None))

@@ -22,6 +22,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from beknopt.batch.record import error_outcome
 from beknopt.document import BeknoptError, Document
 from beknopt.pipeline import Pipeline
 from beknopt.serve.jobs import JobArticle, JobStore
@@ -295,4 +296,4 @@ class Scheduler:
 def _outcome(doc: Document) -> str:
     if doc.error is None:
         return "done"
-    return "skipped" if doc.error.get("outcome") == "skipped" else "failed"
+    return error_outcome(doc.error)
