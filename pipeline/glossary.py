@@ -2,7 +2,9 @@
 
 Translation models render ``Tweede Kamer`` as "Second Chamber" one day and "House of Representatives" the next,
 and now and then translate a programme title or a brand. A glossary fixes that. Each term matches whole words
-(case-insensitively when the term is written in lower case, exactly otherwise), longest term first.
+(case-insensitively when the term is written in lower case, exactly otherwise), longest term first. One
+Aho-Corasick automaton over all terms proposes the candidates, so a sentence costs about the same with 50 terms
+or 50,000; each candidate is confirmed by the rules of the regular expression that used to do all the matching.
 
 How it is enforced works with any model and either backend: the English term is put into the Dutch sentence
 before translation (Marian models copy words they do not know, and English words in a Dutch sentence are such
@@ -12,20 +14,25 @@ recorded with its status (``honoured``, ``repaired`` or ``missing``), so nothing
 
 A glossary file is TSV or CSV (by its extension; otherwise tab if the first row has one): Dutch term, English
 term. An empty English term means "keep": do not translate it. Lines starting with ``#`` are comments; a first
-row ``dutch,english`` (or ``nl,en``, ``source,target``) is a header.
+row ``dutch,english`` (or ``nl,en``, ``source,target``) is a header. A cell is one line (a quote left open
+is an error, not the rest of the file as one term), a term is at most ``MAX_TERM_CHARS`` characters without
+control characters, and a row of colon-separated fields (``/etc/passwd``) is refused: what is not a glossary
+fails with its line number instead of loading as a few odd "keep" terms.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
-import io
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+import ahocorasick
 
 from beknopt.options import ConfigError
 
@@ -35,6 +42,10 @@ HONOURED, REPAIRED, MISSING = "honoured", "repaired", "missing"
 _HEADERS = {("dutch", "english"), ("nl", "en"), ("source", "target"), ("nederlands", "engels"),
             ("term", "translation"), ("dutch term", "english term")}
 MAX_TERMS = 50_000
+MAX_TERM_CHARS = 200  # a name or a phrase; anything longer is a sign the file is not a glossary
+MAX_FILE_BYTES = 32 * 1024 * 1024  # 50,000 rows of two 200-character terms fit; /dev/zero does not
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line ends the csv module knows
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tab allowed: it separates TSV cells
 
 
 class GlossaryError(ConfigError):
@@ -82,6 +93,83 @@ def _whole(pattern: str, fold: bool) -> str:
     return f"(?i:{body})" if fold else body
 
 
+# Characters that re's IGNORECASE treats as equal but whose one-character lower(upper(lower(c))) differs: their
+# upper case is several characters. tests/test_hardening_glossary.py checks this against re for every code point.
+_SAME_UPPER = {"\u1fd3": "\u0390", "\u1fe3": "\u03b0", "\ufb05": "\ufb06"}
+
+
+class _Folding(dict[int, str]):
+    """``str.translate`` table, filled as characters are seen: one character to one, so that places in the folded
+    text map back to the text. Any two characters re's IGNORECASE matches to each other fold alike (more may:
+    ``find`` confirms every candidate with re's own rules), and every whitespace character folds to a space."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if char.isspace():
+            folded = " "
+        else:
+            lower = char.lower()
+            folded = lower[0] if lower else char  # "İ".lower() is "i" + a combining dot; re matches it to "i"
+            upper = folded.upper()
+            if len(upper) == 1 and len(upper.lower()) == 1:
+                folded = upper.lower()  # "ſ" -> "s", "ı" -> "i", "µ" -> "μ": one upper case, one key
+            folded = _SAME_UPPER.get(folded, folded)
+        self[code] = folded
+        return folded
+
+
+_FOLDING = _Folding()
+
+
+def _fold(text: str) -> tuple[str, list[int] | None]:
+    """The text case-folded with each whitespace run as one space, and where each of its characters starts in
+    ``text`` (``None`` when that is the same place: no run of two or more whitespace characters)."""
+    folded = text.translate(_FOLDING)
+    if "  " not in folded:
+        return folded, None
+    starts = [i for i, char in enumerate(folded) if char != " " or i == 0 or folded[i - 1] != " "]
+    return "".join(folded[i] for i in starts), starts
+
+
+def _is_word(char: str) -> bool:
+    """What re's ``\\w`` matches (str patterns): a letter, digit or number, or the underscore."""
+    return char.isalnum() or char == "_"
+
+
+@functools.lru_cache(maxsize=4096)
+def _same_letter(term_char: str, text_char: str) -> bool:
+    """Whether ``(?i:term_char)`` matches ``text_char``: re's own case rules (one character to one; "İ" is "i")."""
+    return re.fullmatch(f"(?i:{re.escape(term_char)})", text_char) is not None
+
+
+def _same_ignoring_case(written: list[str], words: list[str]) -> bool:
+    """The words of the text against a lower-case term's, as its case-insensitive regex compares them."""
+    return len(written) == len(words) and all(
+        len(a) == len(b) and all(x == y or _same_letter(y, x) for x, y in zip(a, b, strict=True))
+        for a, b in zip(written, words, strict=True))
+
+
+Candidates = tuple[tuple[int, Term, list[str]], ...]
+
+
+def _automaton(terms: Sequence[Term], origin: str) -> ahocorasick.Automaton | None:
+    """One automaton over the folded terms; each key holds (length, its terms by rank). Rank is the order of the
+    old regex alternation, longest term first (then by spelling): "Tweede Kamer" wins over "Kamer" at one place."""
+    if not terms:
+        return None
+    keyed: dict[str, list[tuple[int, Term, list[str]]]] = {}
+    for rank, term in enumerate(sorted(terms, key=lambda t: (-len(t.dutch), t.dutch))):
+        words = term.dutch.split()
+        if not words:
+            raise GlossaryError(f"{origin}: empty Dutch term")
+        keyed.setdefault(" ".join(words).translate(_FOLDING), []).append((rank, term, words))
+    automaton = ahocorasick.Automaton()
+    for key, candidates in keyed.items():
+        automaton.add_word(key, (len(key), tuple(candidates)))
+    automaton.make_automaton()
+    return automaton
+
+
 class Glossary:
     """Terms to find in Dutch sentences and to enforce in their translations."""
 
@@ -96,11 +184,7 @@ class Glossary:
                                     f"and as '{term.english}'")
             by_dutch[key] = term
         self.terms = list(by_dutch.values())
-        # Longest first, so "Tweede Kamer" wins over "Kamer" where both match at the same place.
-        ordered = sorted(self.terms, key=lambda t: (-len(t.dutch), t.dutch))
-        self._pattern = (re.compile("|".join(f"({_whole(_words_pattern(t.dutch), t.folds_case)})"
-                                             for t in ordered)) if ordered else None)
-        self._ordered = ordered
+        self._automaton = _automaton(self.terms, origin)
 
     def __len__(self) -> int:
         return len(self.terms)
@@ -111,11 +195,42 @@ class Glossary:
     # -- matching ---------------------------------------------------------------------------------------
 
     def find(self, text: str) -> list[tuple[int, int, Term]]:
-        """Non-overlapping (start, end, term) matches, left to right, the longest term at each place."""
-        if self._pattern is None:
-            return []
-        return [(m.start(), m.end(), self._ordered[m.lastindex - 1]) for m in self._pattern.finditer(text)
-                if m.lastindex]
+        """Non-overlapping (start, end, term) matches, left to right, the longest term at each place.
+
+        Exactly the matches of one regex alternation of all terms, longest first (what this was before), in time
+        linear in the text instead of in the number of terms: the automaton proposes candidates, each checked as
+        the term's regex ``(?<!\\w)Tweede\\s+Kamer(?!\\w)`` (``(?i:...)`` for a lower-case term) would."""
+        best: dict[int, tuple[int, int, Term]] = {}  # start -> (rank, end, term): the best term matching there
+        for begin, end, candidates in self._proposed(text):
+            if (begin and _is_word(text[begin - 1])) or (end < len(text) and _is_word(text[end])):
+                continue  # not a whole word
+            held = best.get(begin)
+            written = text[begin:end].split()
+            for rank, term, words in candidates:  # by rank, so the first that matches is the best of them
+                if held is not None and held[0] < rank:
+                    break
+                if written == words or (term.folds_case and _same_ignoring_case(written, words)):
+                    best[begin] = (rank, end, term)
+                    break
+        found: list[tuple[int, int, Term]] = []
+        end = 0
+        for begin in sorted(best):
+            if begin >= end:
+                _, end, term = best[begin]
+                found.append((begin, end, term))
+        return found
+
+    def _proposed(self, text: str) -> Iterator[tuple[int, int, Candidates]]:
+        """(start, end, terms) wherever the text holds a term's folded key, whole word or not: a superset of the
+        matches, in one pass of the automaton whatever the number of terms."""
+        if self._automaton is None:
+            return
+        folded, starts = _fold(text)
+        for last, (length, candidates) in self._automaton.iter(folded):
+            if starts is None:
+                yield last - length + 1, last + 1, candidates
+            else:
+                yield starts[last - length + 1], starts[last] + 1, candidates
 
     def prepare(self, sentence: str) -> tuple[str, dict[Term, tuple[str, int]]]:
         """The sentence with each term replaced by its English form, and the terms found (first text, count)."""
@@ -176,9 +291,13 @@ class Glossary:
     def from_file(cls, path: str | Path, keep: Sequence[str] = ()) -> Glossary:
         path = Path(path)
         try:
-            raw = path.read_bytes()
+            with path.open("rb") as fh:
+                raw = fh.read(MAX_FILE_BYTES + 1)  # bounded: a device or a huge file is not read to the end
         except OSError as exc:
             raise GlossaryError(f"cannot read glossary {path}: {exc.strerror or exc}") from exc
+        if len(raw) > MAX_FILE_BYTES:
+            raise GlossaryError(f"{path}: glossary is over {MAX_FILE_BYTES // 2**20} MiB; at most {MAX_TERMS:,} "
+                                f"terms of at most {MAX_TERM_CHARS} characters fit in far less")
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -195,23 +314,41 @@ def _cased(english: str, found: str, term: Term) -> str:
 
 
 def _term(dutch: str, english: str, origin: str, where: str = "") -> Term:
+    for side, text in (("Dutch", dutch), ("English", english)):
+        if control := _CONTROL.search(text):
+            raise GlossaryError(f"{origin}{where}: control character U+{ord(control.group()):04X} in the {side} "
+                                f"term; a glossary is plain text")
     dutch, english = " ".join(dutch.split()), " ".join(english.split())
     if not dutch:
         raise GlossaryError(f"{origin}{where}: empty Dutch term")
     if not re.search(r"\w", dutch):
         raise GlossaryError(f"{origin}{where}: the Dutch term {dutch!r} has no letters or digits")
+    for side, text in (("Dutch", dutch), ("English", english)):
+        if len(text) > MAX_TERM_CHARS:
+            raise GlossaryError(f"{origin}{where}: the {side} term is {len(text):,} characters; a glossary term is "
+                                f"at most {MAX_TERM_CHARS}")
     return Term(dutch, english or dutch)
 
 
 def parse_rows(text: str, name: str, suffix: str = "") -> list[Term]:
-    """The terms of a TSV or CSV glossary; every bad row is an error that names its line."""
+    """The terms of a TSV or CSV glossary; every bad row is an error that names its line.
+
+    Each line is parsed on its own: no glossary cell spans lines, and a quote left open must not swallow the
+    rest of the file into one term (which is what parsing the whole text with ``csv`` does)."""
     lines = text.splitlines()
     first = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
     delimiter = "\t" if suffix in (".tsv", ".tab") or (suffix != ".csv" and "\t" in first) else ","
+    if control := _CONTROL.search(text):
+        number = len(_LINE_BREAK.findall(text, 0, control.start())) + 1
+        raise GlossaryError(f"{name} line {number}: control character U+{ord(control.group()):04X}; a glossary is "
+                            f"plain text (is this a binary file?)")
     terms: list[Term] = []
     header_seen = False
-    for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
-        cells = [c.strip() for c in row]
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
+        where = f"{name} line {number}"
+        if not line.strip() or line.split(delimiter, 1)[0].strip().startswith("#"):
+            continue  # blank, or a comment (not parsed: a quote in a comment is no error)
+        cells = [c.strip() for c in _cells(line, delimiter, where)]
         if not any(cells) or cells[0].startswith("#"):
             continue
         while cells and not cells[-1]:
@@ -221,14 +358,34 @@ def parse_rows(text: str, name: str, suffix: str = "") -> list[Term]:
             if tuple(c.lower() for c in cells[:2]) in _HEADERS:
                 continue
         if len(cells) > 2:
-            raise GlossaryError(f"{name} line {number}: {len(cells)} columns, expected 2 (Dutch term, English "
+            raise GlossaryError(f"{where}: {len(cells)} columns, expected 2 (Dutch term, English "
                                 f"term{'; is it comma-separated?' if delimiter == chr(9) else ''})")
+        colons = max(cell.count(":") for cell in cells)
+        if colons >= 3:
+            # not echoed: the line of a system file such as /etc/shadow is not for a log
+            raise GlossaryError(f"{where}: a cell with {colons} ':' looks like a colon-separated system file "
+                                f"(/etc/passwd, /etc/shadow), not a glossary row")
         terms.append(_term(cells[0], cells[1] if len(cells) > 1 else "", name, f" line {number}"))
         if len(terms) > MAX_TERMS:
             raise GlossaryError(f"{name}: more than {MAX_TERMS} terms")
     if not terms:
         raise GlossaryError(f"{name}: glossary has no terms")
     return terms
+
+
+def _cells(line: str, delimiter: str, where: str) -> list[str]:
+    """One line's cells; the newline given to the parser shows up inside a cell only when a quote is left open."""
+    try:
+        cells = next(csv.reader([line + "\n"], delimiter=delimiter))
+    except csv.Error as exc:  # in practice only a cell over the csv module's field size limit
+        if "field limit" in str(exc):
+            raise GlossaryError(f"{where}: a cell of more than {csv.field_size_limit():,} characters; a glossary "
+                                f"term is at most {MAX_TERM_CHARS}") from exc
+        raise GlossaryError(f"{where}: not a valid CSV/TSV row ({exc})") from exc
+    if any("\n" in cell for cell in cells):
+        raise GlossaryError(f"{where}: a quote (\") opens a cell that does not end on this line; a glossary cell "
+                            f"cannot span lines (a missing closing quote?)")
+    return cells
 
 
 GlossarySpec = str | Path | Mapping[str, str] | Glossary | None
