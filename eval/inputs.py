@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from beknopt.jsonio import JSONDepthError, load_json
+
 FORMATS = ("auto", "jsonl", "csv", "txt", "run-dir", "datasets")
 TASKS = ("summary", "translation")
 
@@ -117,9 +119,11 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     text = _read_text(path)
     if text.lstrip().startswith("["):
         try:
-            data = json.loads(text)
+            data = load_json(text)
         except json.JSONDecodeError as exc:
             raise EvalInputError(f"{path}: invalid JSON ({exc.msg}, line {exc.lineno})") from exc
+        except JSONDepthError as exc:
+            raise EvalInputError(f"{path}: {exc}") from exc
         rows = data
     else:
         rows = []
@@ -127,9 +131,11 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
             if not line.strip():
                 continue
             try:
-                rows.append(json.loads(line))
+                rows.append(load_json(line))
             except json.JSONDecodeError as exc:
                 raise EvalInputError(f"{path}: line {lineno} is not valid JSON ({exc.msg})") from exc
+            except JSONDepthError as exc:
+                raise EvalInputError(f"{path}: line {lineno}: {exc}") from exc
     bad = [i + 1 for i, r in enumerate(rows) if not isinstance(r, dict)]
     if bad:
         raise EvalInputError(f"{path}: record(s) {bad[:MAX_NAMED]} are not JSON objects")
@@ -153,9 +159,11 @@ def _read_run_dir(path: Path) -> list[dict[str, Any]]:
     rows = []
     for file in sorted(path.glob("*.json")):
         try:
-            data = json.loads(_read_text(file))
+            data = load_json(_read_text(file))
         except json.JSONDecodeError as exc:
             raise EvalInputError(f"{file}: invalid JSON ({exc.msg}, line {exc.lineno})") from exc
+        except JSONDepthError as exc:
+            raise EvalInputError(f"{file}: {exc}") from exc
         # Manifests or settings files written next to the records are not articles.
         if isinstance(data, dict) and "id" in data and ("summary" in data or "translation" in data):
             rows.append(data)

@@ -136,6 +136,18 @@ class PipelineConfig:
         if isinstance(self.glossary, Mapping) and not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in self.glossary.items()):
             fail("glossary", "must map Dutch terms to English terms (strings)")
+        from beknopt.cleaning.boilerplate import compile_patterns
+
+        for name in ("boilerplate", "extra_boilerplate"):
+            patterns = getattr(self, name)
+            if patterns is None:
+                continue
+            if not all(isinstance(p, str) for p in patterns):
+                fail(name, "must be a list of regular expressions (strings)")
+            try:  # now, not when every article has failed the same way in the cleaner
+                compile_patterns(patterns, ())
+            except ValueError as exc:
+                raise ConfigError(f"pipeline setting '{name}': {exc}") from None
         threshold = self.dutch_threshold
         if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0.0 <= threshold <= 1.0:
             fail("dutch_threshold", "must be a number between 0 and 1")

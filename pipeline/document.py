@@ -84,6 +84,12 @@ class Document:
         data["translation"] = self.translation
         return data
 
+    def to_ninjs(self, version: str = "3.1") -> dict[str, Any]:
+        """This record as an English IPTC ninjs document for a CMS (``beknopt.formats.to_ninjs``)."""
+        from beknopt.formats import to_ninjs
+
+        return to_ninjs(self.to_dict(), version)
+
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
 
@@ -100,20 +106,31 @@ Result = Document
 ArticleInput = str | bytes | Document | Mapping[str, Any]
 
 
+# The fields an article's text may come in, first found wins, with how it is read unless "format" says otherwise:
+# a "text" is text even when it holds tag-like strings ("<b>", "a < b"); only "html" is parsed as HTML; "body"
+# (a CMS export's field, either kind) is sniffed.
+_TEXT_FIELDS = (("text", "text"), ("html", "html"), ("body", "auto"))
+
+
 def to_document(item: ArticleInput, default_id: str) -> Document:
-    """Accept raw text/bytes, a ``Document`` or a JSON-like mapping (``text`` or ``body``, ``id``, metadata)."""
+    """Accept raw text/bytes, a ``Document`` or a JSON-like mapping (``text``, ``html`` or ``body``, ``id``,
+    metadata; or an IPTC ninjs document, read by ``beknopt.formats``)."""
     if isinstance(item, Document):
         return item
     if isinstance(item, str | bytes):
         return Document(id=default_id, source=item)
     if isinstance(item, Mapping):
-        text = item.get("text", item.get("body"))
+        from beknopt.formats.ninjs import is_ninjs, ninjs_document
+
+        if is_ninjs(item):  # an IPTC ninjs document: its body, never its metadata, is the text
+            return ninjs_document(item, default_id)
         doc_id = str(item.get("id") or default_id)
+        name, fmt = next(((n, f) for n, f in _TEXT_FIELDS if n in item), ("", "auto"))
+        text = item.get(name)
         if not isinstance(text, str):
-            raise InputError(f"{doc_id}: no text field (expected 'text' or 'body' with a string)")
+            raise InputError(f"{doc_id}: no text field (expected 'text', 'html' or 'body' with a string)")
         metadata = {k: item[k] for k in ("title", "date", "url", "author") if item.get(k) is not None}
-        return Document(id=doc_id, source=text, metadata=metadata,
-                        source_format=str(item.get("format", "auto")))
+        return Document(id=doc_id, source=text, metadata=metadata, source_format=str(item.get("format", fmt)))
     raise TypeError(f"cannot make an article from {type(item).__name__}: pass str, bytes, dict or Document")
 
 

@@ -30,7 +30,7 @@ class Option:
     """One ``run`` option: flag ``--name-with-dashes``, config key ``name_with_underscores``."""
 
     name: str
-    kind: str  # "str", "int", "int+", "float", "bool", "list", "bytes", "glossary"
+    kind: str  # "str", "int", "int+", "float", "bool", "list", "bytes", "glossary", "formats"
     help: str
     group: str = "pipeline"  # "pipeline" (models and generation), "batch", "logging"
     kwarg: str | None = None  # the PipelineConfig field, for pipeline options
@@ -113,8 +113,11 @@ RUN_OPTIONS: tuple[Option, ...] = (
     # batch behaviour
     Option("output", "str", "output folder (required); - writes the records to stdout as JSONL", group="batch",
            short="-o", metavar="OUTDIR"),
-    Option("format", "str", "json (default) writes one JSON per article; md also writes a Markdown page",
-           group="batch", choices=("json", "md")),
+    Option("format", "formats", "what to write per article, comma-separated: json (always: the record), md (a "
+           "Markdown page), ninjs (an English IPTC ninjs document, <id>.ninjs.json); e.g. json,ninjs",
+           group="batch", choices=("json", "md", "ninjs")),
+    Option("ninjs_version", "str", "the ninjs version --format ninjs writes (default: 3.1; 2.2 for older CMSs)",
+           group="batch", choices=("3.1", "2.2")),
     Option("digest", "str", "also write the editor's digest (id, title, date, url, summary, counts; OUTDIR/"
            "digest.csv is always written) to FILE.csv or FILE.jsonl", group="batch", metavar="FILE"),
     Option("on_non_dutch", "str", "what to do with articles that are not Dutch (default: skip)",
@@ -173,6 +176,15 @@ def convert(option: Option, value: Any, *, from_text: bool) -> Any:
         if not isinstance(value, bool):
             raise ValueError("must be true or false")
         return value
+    if kind == "formats":  # a comma-separated subset of the choices, in their order
+        if not isinstance(value, str):
+            raise ValueError(f"must be a comma-separated list of {', '.join(option.choices or ())}, got {value!r}")
+        wanted = [v.strip() for v in value.split(",") if v.strip()]
+        unknown = [v for v in wanted if v not in (option.choices or ())]
+        if not wanted or unknown:
+            raise ValueError(f"must be one or more of {', '.join(option.choices or ())} (comma-separated), "
+                             f"got {value!r}")
+        return ",".join(c for c in option.choices or () if c in wanted)
     if kind == "list":
         if from_text:
             return [value]
@@ -216,6 +228,10 @@ def load_config(path: str | Path) -> dict[str, Any]:
             raw = tomllib.load(fh)
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:  # TOML is UTF-8 by definition
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} on line "
+                          f"{line}); save it as UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
     settings: dict[str, Any] = {}
@@ -278,5 +294,7 @@ def add_options(parser: argparse.ArgumentParser, options: Iterable[Option]) -> N
             group.add_argument(*names, dest=option.name, action="append", metavar=option.metavar,
                                default=argparse.SUPPRESS, help=option.help)
         else:
-            group.add_argument(*names, dest=option.name, type=_type_for(option), choices=option.choices,
-                               metavar=option.metavar, default=argparse.SUPPRESS, help=option.help)
+            group.add_argument(*names, dest=option.name, type=_type_for(option),
+                               choices=None if option.kind == "formats" else option.choices,
+                               metavar=option.metavar or ("LIST" if option.kind == "formats" else None),
+                               default=argparse.SUPPRESS, help=option.help)

@@ -9,8 +9,10 @@ What must hold for every stage is written once here rather than in each stage:
 
 - documents that already failed are not passed on (:func:`live`);
 - the time a stage takes is recorded per document (its own time, or its share of a batch);
-- an exception no stage expected fails only the article that caused it: the batch is re-run one article at a
-  time, and the article that still raises is marked failed with the exception as the reason (:func:`isolate`).
+- an exception fails only the article that caused it, whatever stage raised it (beknopt's or a user's): the
+  batch is bisected until the article that still raises is found and marked failed with the exception as the
+  reason (:func:`isolate`). This is the one place crash isolation lives: ``Pipeline.process`` runs every stage
+  through it, so the API, ``beknopt run``, the service and Ray all give the same guarantee.
 
 Stages that work per article subclass :class:`DocumentStage` (``process_one``); stages that batch across
 articles (the model stages) subclass :class:`BatchStage` (``process``).
@@ -18,6 +20,7 @@ articles (the model stages) subclass :class:`BatchStage` (``process``).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
@@ -25,8 +28,10 @@ from typing import Any, Protocol, runtime_checkable
 from beknopt.document import BeknoptError, Document
 from beknopt.progress import NO_PROGRESS, Progress
 
+log = logging.getLogger("beknopt")
+
 __all__ = ["CHECK", "CLEAN", "LANGUAGE", "PROVENANCE", "SPLIT", "STAGE_ORDER", "SUMMARISE", "TRANSLATE", "BatchStage",
-           "DocumentStage", "Stage", "isolate", "isolate_any", "live", "run_stage", "stage_name"]
+           "DocumentStage", "Stage", "engine_guard", "isolate", "live", "run_stage", "stage_name"]
 
 # The names of beknopt's own stages: error records, warnings, timings and settings are keyed by them.
 CLEAN, LANGUAGE, SPLIT, TRANSLATE, CHECK, SUMMARISE = "clean", "language", "split", "translate", "check", "summarise"
@@ -57,26 +62,56 @@ def live(docs: Sequence[Document]) -> list[Document]:
     return [d for d in docs if d.ok]
 
 
-def isolate(docs: list[Document], call: Callable[[list[Document]], Any], *, stage: str,
-            errors: tuple[type[BaseException], ...] = EXPECTED_ERRORS, prefix: str = "") -> None:
-    """Run ``call(docs)``; if it raises one of ``errors``, re-run it one article at a time so only the article
-    that breaks it is marked failed (in ``stage``, with ``prefix`` and the exception as the reason)."""
+def isolate(docs: list[Document], call: Callable[[list[Document]], Any], *, stage: str) -> None:
+    """Run ``call(docs)``; if it raises, find the article that breaks it by bisecting the batch (each half
+    re-run from the state it was in before, so nothing is recorded twice) and mark only that article failed.
+
+    An exception a stage may raise for a bad article (:data:`EXPECTED_ERRORS`) fails it in ``stage``; any other
+    (a bug in a user's stage, say) in stage ``pipeline`` as ``unexpected KeyError: ...``. Interrupts
+    (``KeyboardInterrupt``, ``SystemExit``) are not articles' faults and stop the run.
+    """
+    snapshots = [_snapshot(doc) for doc in docs] if len(docs) > 1 else []
     try:
         call(docs)
-    except errors as exc:
+    except Exception as exc:  # noqa: BLE001 - recorded on the article that raises it, below
         if len(docs) == 1:
             if docs[0].error is None:
-                docs[0].fail(stage, f"{prefix}{type(exc).__name__}: {exc}")
+                if isinstance(exc, EXPECTED_ERRORS):
+                    docs[0].fail(stage, f"{type(exc).__name__}: {exc}")
+                else:
+                    docs[0].fail("pipeline", f"unexpected {type(exc).__name__}: {exc}")
             return
-        for doc in docs:
-            if doc.error is None:
-                isolate([doc], call, stage=stage, errors=errors, prefix=prefix)
+        for doc, snapshot in zip(docs, snapshots, strict=True):
+            _restore(doc, snapshot)
+        middle = len(docs) // 2
+        for half in (docs[:middle], docs[middle:]):
+            isolate(half, call, stage=stage)
 
 
-def isolate_any(docs: list[Document], call: Callable[[list[Document]], Any]) -> None:
-    """The last line of defence of a batch: any exception (a bug in a user's stage, say) fails only the article
-    that raises it, in stage ``pipeline``, as ``unexpected KeyError: ...``."""
-    isolate(docs, call, stage="pipeline", errors=(Exception,), prefix="unexpected ")
+def _snapshot(doc: Document) -> dict[str, Any]:
+    """A document's fields, its lists and dicts copied (stages append to them, they do not edit entries)."""
+    return {k: v.copy() if isinstance(v, list | dict) else v for k, v in vars(doc).items()}
+
+
+def _restore(doc: Document, snapshot: dict[str, Any]) -> None:
+    doc.__dict__.update(snapshot)  # used once: the half it goes into takes a snapshot of its own
+
+
+def engine_guard(process: Callable[[list[Document]], Any], engine: str) -> Callable[[list[Document]], None]:
+    """Wrap another engine's ``process`` (Ray): when the engine itself breaks (a lost cluster), that is no
+    article's fault, so there is nothing to bisect: every article still open fails in stage ``engine`` with the
+    reason, the batch is recorded and the run goes on (a re-run redoes them)."""
+
+    def guarded(docs: list[Document]) -> None:
+        try:
+            process(docs)
+        except Exception as exc:  # noqa: BLE001 - recorded on every article of the batch
+            log.error("the %s engine failed on a batch of %d articles: %s: %s", engine, len(docs),
+                      type(exc).__name__, exc)
+            for doc in live(docs):
+                doc.fail("engine", f"the {engine} engine failed: {type(exc).__name__}: {exc}")
+
+    return guarded
 
 
 def run_stage(stage: Callable[[list[Document]], Any], docs: list[Document]) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from beknopt.cleaning import clean
+from beknopt.cleaning.boilerplate import compile_patterns
 from beknopt.document import Document, InputError
 from beknopt.split import fit_sentences, split_paragraphs
 from beknopt.stage import CLEAN, SPLIT, DocumentStage
@@ -21,6 +22,7 @@ class CleanStage(DocumentStage):
     name = CLEAN
 
     def __init__(self, *, boilerplate: Sequence[str] | None = None, extra_boilerplate: Sequence[str] = ()) -> None:
+        compile_patterns(boilerplate, extra_boilerplate)  # a bad pattern is a ValueError now, not per article
         self.boilerplate = boilerplate
         self.extra_boilerplate = tuple(extra_boilerplate)
 

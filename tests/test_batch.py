@@ -156,8 +156,8 @@ def test_jsonl_reader(tmp_path) -> None:
     assert ok[0].document.source_path == str(feed)
     assert len({a.digest for a in ok}) == 3
     errors = {a.id: a.error["reason"] for a in got if a.error}
-    assert errors["feed.jsonl:4"] == ("feed.jsonl line 4: expected a JSON object with a 'text' or 'body' field, "
-                                      "got list")
+    assert errors["feed.jsonl:4"] == ("feed.jsonl line 4: expected a JSON object with a 'text', 'html' or 'body' "
+                                      "field, got list")
     assert errors["feed.jsonl:5"] == "feed.jsonl line 5: too large: 1,887 bytes is over the --max-bytes limit of 1,000"
     assert errors["feed.jsonl:8"].startswith("feed.jsonl line 8: malformed JSON")
     assert count_articles(discover([str(feed)])) == len(got)

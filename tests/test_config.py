@@ -45,7 +45,7 @@ def test_every_pipeline_option_names_a_config_field() -> None:
     assert fields - set(kwargs) == {"backend_options", "boilerplate", "language_check"}  # API-only settings
     assert {o.name for o in RUN_OPTIONS if o.kwarg is None} == {
         "engine", "ray_address", "workers", "num_gpus_per_worker", "ray_window", "output", "format", "max_bytes",
-        "force", "dry_run", "quiet", "verbose", "log_format", "progress", "digest"}
+        "force", "dry_run", "quiet", "verbose", "log_format", "progress", "digest", "ninjs_version"}
 
 
 @pytest.mark.parametrize("config", [

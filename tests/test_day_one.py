@@ -96,7 +96,8 @@ def test_reasons_say_what_is_empty_and_where(tmp_path, capsys, model_args, tiny_
              {"text": ""}, {"id": "e", "body": "  "}]
     (src / "feed.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
     (src / "los.json").write_text(json.dumps({"id": "los", "text": ""}), encoding="utf-8")
-    (src / "html.json").write_text(json.dumps({"id": "html", "text": f"<html><body><p>{DUTCH}</p></body></html>"}),
+    # an "html" field is HTML; a "text" field is text, tags or not (issue 20, item 19)
+    (src / "html.json").write_text(json.dumps({"id": "html", "html": f"<html><body><p>{DUTCH}</p></body></html>"}),
                                    encoding="utf-8")
     (src / "leeg.txt").write_text("", encoding="utf-8")
     code, stdout, _ = run(capsys, "run", str(src), "-o", str(tmp_path / "out"), *model_args)

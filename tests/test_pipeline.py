@@ -63,8 +63,8 @@ def test_run_many_streams_in_order_and_isolates_bad_articles(tiny_pipeline: Pipe
     assert [r.id for r in results] == ["article-1", "article-2", "json-1", "json-2", "article-5", "article-6"]
     assert [r.ok for r in results] == [True, False, True, False, False, True]
     assert results[1].error["stage"] == "clean" and "empty" in results[1].error["reason"]
-    assert results[3].error == {"stage": "read", "reason": "json-2: no text field (expected 'text' or 'body' "
-                                                          "with a string)"}
+    assert results[3].error == {"stage": "read", "reason": "json-2: no text field (expected 'text', 'html' "
+                                                          "or 'body' with a string)"}
     assert results[4].error["stage"] == "clean" and "binary" in results[4].error["reason"]
     assert results[2].metadata["title"] == "Duitsland"
     assert all(len(r.translations) == len(r.sentences) > 0 for r in results if r.ok)

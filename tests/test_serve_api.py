@@ -106,8 +106,11 @@ def test_a_declared_charset_is_honoured(client) -> None:
 def test_bad_requests_get_clear_json_errors(client) -> None:
     assert "malformed JSON" in _error(client.post("/v1/summarize", content=b"{not json",
                                                   headers={"Content-Type": "application/json"}), 400)["reason"]
-    assert "Content-Type" in _error(client.post("/v1/summarize", content=b"<x/>",
-                                                headers={"Content-Type": "application/xml"}), 415)["reason"]
+    assert "Content-Type" in _error(client.post("/v1/summarize", content=b"%PDF-1.7",
+                                                headers={"Content-Type": "application/pdf"}), 415)["reason"]
+    # XML is a newsroom format now (NewsML-G2, NITF): any other XML is an article that cannot be read
+    assert "not NewsML-G2, NITF, RSS or Atom" in _error(client.post(
+        "/v1/summarize", content=b"<x/>", headers={"Content-Type": "application/xml"}), 422)["reason"]
     assert "(none)" in _error(client.post("/v1/summarize", content=b"tekst"), 415)["reason"]
     too_big = _error(client.post("/v1/summarize", content=b"a" * 300_001, headers={"Content-Type": "text/plain"}),
                      413)

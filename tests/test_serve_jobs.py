@@ -142,11 +142,11 @@ def test_the_store_never_writes_two_records_for_one_article(tmp_path) -> None:
     job_id = JobStore.new_id()
     store.create(job_id, [({"id": f"a{i}", "source": "Tekst.", "format": "auto", "metadata": {}}, f"sha{i}", None)
                           for i in range(3)])
-    first = store.next_pending(2)
+    first = store.claim(2, "worker")
     assert [a.index for a in first] == [0, 1]
     store.finish([(a, "done", {"id": a.input["id"], "round": 1}) for a in first])
     store.finish([(a, "failed", {"id": a.input["id"], "round": 2}) for a in first])  # a late second attempt
-    assert [a.index for a in store.next_pending(5)] == [2]
+    assert [a.index for a in store.claim(5, "worker")] == [2]
     status = store.status(job_id)
     assert (status.status, status.done, status.failed, status.pending) == ("running", 2, 0, 1)
     assert [json.loads(r) for r in store.records(job_id)] == [{"id": "a0", "round": 1}, {"id": "a1", "round": 1}]

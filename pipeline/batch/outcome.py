@@ -18,6 +18,7 @@ class BatchOptions:
     output: Path | None  # None: records to ``stream`` as JSONL (``-o -``), no files
     max_bytes: int = DEFAULT_MAX_BYTES
     markdown: bool = False
+    ninjs: str | None = None  # the ninjs version to write beside each record (``<id>.ninjs.json``), or None
     force: bool = False
     dry_run: bool = False
     digest: Path | None = None  # --digest FILE (.csv or .jsonl), besides OUTDIR/digest.csv

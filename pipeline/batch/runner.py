@@ -3,10 +3,11 @@
 Guarantees, and how they are kept:
 
 - **Nothing lost.** Every article read ends as exactly one line in ``results.jsonl`` or in ``errors.jsonl``;
-  a failing article is recorded and the batch goes on (even an unexpected exception in a stage).
+  a failing article is recorded and the batch goes on (even an unexpected exception in a stage, or an output
+  subfolder it cannot write to: its articles fail with stage ``write``, the rest are committed).
 - **Nothing of the user's touched.** OUTDIR is changed only through ``beknopt.batch.outdir.OutputFolder``: files
-  beknopt did not write (its manifest says which) are never overwritten or deleted, and no write or delete
-  follows a link out of OUTDIR.
+  beknopt did not write (its manifest says which) are never overwritten or deleted, and no write, delete or
+  read (the resume check included) follows a link out of OUTDIR.
 - **Nothing half-written.** Every file is written to ``OUTDIR/.beknopt/tmp/`` and renamed into place, so a run
   killed at any moment (``kill -9``) leaves complete files only; the next run clears the temporary folder.
   ``results.jsonl``, ``errors.jsonl`` and ``digest.csv`` are rebuilt by each complete run, in input order, and
@@ -31,17 +32,20 @@ from typing import Any
 
 from beknopt.batch.digest import DigestFile, digest_row
 from beknopt.batch.outcome import BatchOptions, BatchSummary, Outcome
-from beknopt.batch.outdir import OutputFolder, json_bytes
+from beknopt.batch.outdir import OutputFolder, WriteRefusedError, json_bytes, read_inside
 from beknopt.batch.record import error_outcome, error_record, result_record
 from beknopt.batch.render import render_markdown
 from beknopt.batch.stream import StreamOutput
 from beknopt.document import BeknoptError, Document
+from beknopt.formats import to_ninjs
 from beknopt.inputs import Article
 from beknopt.pipeline import Pipeline
 from beknopt.progress import Progress
-from beknopt.stage import CLEAN, LANGUAGE, isolate_any
+from beknopt.stage import CLEAN, LANGUAGE, engine_guard, run_stage
 
-__all__ = ["BatchRunner"]
+__all__ = ["NINJS_SUFFIX", "BatchRunner"]
+
+NINJS_SUFFIX = ".ninjs.json"  # --format ninjs: the English ninjs document beside the record
 
 
 def _rel(article: Article, suffix: str) -> PurePosixPath:
@@ -72,7 +76,7 @@ class BatchRunner:
         local engine's model work as it goes (``Pipeline.process``), not only when articles are written."""
         self.pipeline = pipeline
         local = pipeline.process if progress is None else (lambda docs: pipeline.process(docs, progress=progress))
-        self._process_batch = engine.process if engine is not None else local
+        self._process_batch = engine_guard(engine.process, engine.name) if engine is not None else local
         self._batch_size = getattr(engine, "window", None) or pipeline.batch_size
         self.options = options
         self.on_outcome = on_outcome or (lambda outcome: None)
@@ -91,11 +95,11 @@ class BatchRunner:
         """The article's previous output when it is still valid for this input and these settings."""
         if self.options.force or self.options.output is None:
             return None
-        path = self.options.output / f"{article.out_key}.json"
-        try:
-            data = json.loads(path.read_bytes())
-        except FileNotFoundError:
-            return None
+        try:  # never through a link: a linked a.json is redone, and its write refused with the reason
+            raw = read_inside(self.options.output, _rel(article, ".json"))
+            data = json.loads(raw) if raw is not None else None
+        except WriteRefusedError:
+            return None  # a link or not a file: the write that follows records why it cannot be replaced
         except (OSError, ValueError):
             return None  # unreadable or damaged: redo it, the rewrite replaces it
         stamp = data.get("beknopt") if isinstance(data, dict) else None
@@ -157,7 +161,7 @@ class BatchRunner:
     def _process(self, entries: list[_Entry]) -> None:
         docs = [e.article.document for e in entries if e.article.document is not None]
         if docs:
-            isolate_any(docs, self._process_batch)  # the stages isolate what they expect; this, the rest
+            self._process_batch(docs)  # Pipeline.process fails only an article that raises (beknopt.stage)
 
     def _finish(self, entries: list[_Entry]) -> None:
         for entry in entries:
@@ -192,22 +196,33 @@ class BatchRunner:
                                 output=str(json_path) if json_path else None,
                                 sentences=len(doc.sentences), warnings=list(doc.warnings)))
 
+    def _companions(self, data: dict[str, Any]) -> dict[str, Callable[[], bytes] | None]:
+        """The files written beside an article's JSON record, by suffix: how to render each one asked for
+        (``--format md``, ``ninjs``), ``None`` for one not asked for."""
+        ninjs = self.options.ninjs
+        return {
+            ".md": (lambda: render_markdown(data).encode("utf-8")) if self.options.markdown else None,
+            NINJS_SUFFIX: (lambda: json_bytes(to_ninjs(data, ninjs), indent=2) + b"\n") if ninjs else None,
+        }
+
     def _write_files(self, article: Article, data: dict[str, Any]) -> Path:
-        if self.options.markdown:
-            self._ws.write(_rel(article, ".md"), render_markdown(data).encode("utf-8"))
-        else:
-            self._ws.remove(_rel(article, ".md"))  # it would describe an older result (only if beknopt's)
+        for suffix, render in self._companions(data).items():
+            if render is not None:
+                self._ws.write(_rel(article, suffix), render())
+            else:
+                self._ws.remove(_rel(article, suffix))  # it would describe an older result (only if beknopt's)
         return self._ws.write(_rel(article, ".json"), json_bytes(data, indent=2) + b"\n")  # last: marks completion
 
     def _record_resumed(self, article: Article, data: dict[str, Any]) -> None:
         assert self._ws is not None
-        md = _rel(article, ".md")
-        if self.options.markdown and not (self.options.output / md).exists():
-            try:
-                self._ws.write(md, render_markdown(data).encode("utf-8"))
-            except (OSError, BeknoptError) as exc:
-                self._write_failed(article, exc)
-                return
+        for suffix, render in self._companions(data).items():
+            rel = _rel(article, suffix)
+            if render is not None and not self._ws.is_file(rel):  # a link there: the write refuses it, recorded
+                try:
+                    self._ws.write(rel, render())
+                except (OSError, BeknoptError, ValueError) as exc:
+                    self._write_failed(article, exc)
+                    return
         self._add_result(data)
         self.summary.resumed += 1
         self.on_outcome(Outcome("resumed", article.id, article.path, article.line, reason="unchanged",
@@ -223,15 +238,26 @@ class BatchRunner:
         if self._digest is not None:
             self._digest.add(row)
 
-    def _remove_outputs(self, article: Article) -> None:
-        """A failed article must not leave an older result behind: it would be counted twice."""
+    def _remove_outputs(self, article: Article) -> str:
+        """A failed article must not leave an older result behind: it would be counted twice.
+
+        Returns what could not be removed (a read-only subfolder), for the article's error record: one folder
+        that cannot be changed fails its own articles, not the batch."""
         assert self._ws is not None
-        for suffix in (".json", ".md"):
-            self._ws.remove(_rel(article, suffix))
+        kept = []
+        for suffix in (".json", ".md", NINJS_SUFFIX):
+            try:
+                self._ws.remove(_rel(article, suffix))
+            except OSError as exc:
+                kept.append(f"the older {_rel(article, suffix)} could not be removed ({exc.strerror or exc}) and "
+                            "is left in place")
+        return "; ".join(kept)
 
     def _record_error(self, article: Article, error: dict[str, str]) -> None:
         assert self._ws is not None
-        self._remove_outputs(article)
+        kept = self._remove_outputs(article)
+        if kept:
+            error = {**error, "reason": f"{error.get('reason', '')}; {kept}"}
         outcome = self._count_error(article, error)
         self._ws.add_error(error_record(article.id, {"stage": outcome.stage or "?", "reason": outcome.reason or "",
                                                      "outcome": outcome.status}, path=article.path, line=article.line))
@@ -262,7 +288,7 @@ class BatchRunner:
 
         def cheap(docs: list[Document]) -> None:
             for stage in stages:
-                stage([d for d in docs if d.ok])
+                run_stage(stage, docs)
 
         for article in articles:
             doc = article.document
@@ -273,7 +299,7 @@ class BatchRunner:
                     self.on_outcome(Outcome("resumed", article.id, article.path, article.line,
                                             reason="unchanged", dry_run=True))
                     continue
-                isolate_any([doc], cheap)
+                cheap([doc])
                 error = doc.error
             article.document = None
             if error is None:

@@ -163,6 +163,22 @@ class Reporter:
                             bar_format="{desc}", mininterval=0)
             self._show()
 
+    def left_out(self, paths: list[str], output: str) -> None:
+        """Say which article files were not read because they are inside OUTDIR (one line; ``-v`` lists them):
+        a run that silently skips a user's articles looks like it read them all."""
+        if not paths or self.quiet:
+            return
+        n = len(paths)
+        line = f"left out {n:,} file{'' if n == 1 else 's'} inside the output folder {output}"
+        if self.json_logs:
+            self.event("left_out", count=n, output=output, **({"paths": paths} if self.verbose else {}))
+        elif self.verbose:
+            self._write(f"{line}:")
+            for path in paths:
+                self._write(f"  {path}")
+        else:
+            self._write(f"{line} (-v lists them)")
+
     def outcome(self, outcome: Any) -> None:
         self._message(outcome)
         if self.wants_progress:

@@ -39,7 +39,8 @@ examples:
 
 exit status: 0 after SIGTERM or Ctrl-C (an orderly stop: requests in flight answered, the batch in
 progress finished; pending jobs resume on the next start), 2 for usage errors (bad flags or config,
-model not found, port in use, state folder or key file unusable)."""
+model not found, port in use, state folder or key file unusable, state folder held by another
+beknopt serve)."""
 
 
 def _positive(kind: type) -> Any:
@@ -77,9 +78,14 @@ def add_serve_parser(subparsers: Any) -> None:
                        "only; 0.0.0.0 for every interface, usually behind a reverse proxy)")
     group.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     group.add_argument("--state-dir", default="beknopt-state", metavar="DIR",
-                       help="folder for the job database (default: ./beknopt-state)")
+                       help="folder for the job database (default: ./beknopt-state); one server at a time: "
+                       "a second one on the same folder exits 2, naming the first")
     group.add_argument("--max-body", type=_size, default=5_000_000, metavar="SIZE",
-                       help="largest request body; accepts 500k, 5M (default: 5M)")
+                       help="largest request body, else 413; accepts 500k, 5M (default: 5M)")
+    group.add_argument("--max-body-memory", type=_size, default=64_000_000, metavar="SIZE",
+                       help="request bodies held in memory at once, over all requests (each until it is "
+                       "answered); past it a request answers 503 with Retry-After; at least --max-body "
+                       "(default: 64M)")
     group.add_argument("--api-key-file", metavar="FILE", help="require 'Authorization: Bearer KEY' on /v1/* and "
                        "/metrics, KEY being one line of FILE (blank lines and # comments are skipped)")
     group.add_argument("--batch-wait-ms", type=_positive(float), default=10.0, metavar="MS",
@@ -132,7 +138,7 @@ def _cmd_serve(ns: argparse.Namespace) -> int:
         import uvicorn
 
         from beknopt.serve.app import ServeSettings, create_app
-        from beknopt.serve.jobs import JobStore, StateDirError
+        from beknopt.serve.jobs import JobStore, StateDirError, StateLock
     except ImportError as exc:
         error(f"serve needs the '{getattr(exc, 'name', None) or exc}' package: pip install \"beknopt[serve]\"")
         return EXIT_USAGE
@@ -153,13 +159,22 @@ def _cmd_serve(ns: argparse.Namespace) -> int:
         silence_libraries()
     elif not settings.get("verbose"):
         hide_loading_bars()
+    if ns.max_body_memory < ns.max_body:
+        error(f"serve: --max-body-memory ({ns.max_body_memory:,} bytes) must be at least --max-body "
+              f"({ns.max_body:,} bytes)")
+        return EXIT_USAGE
+    lock = None
     try:
         keys = read_api_keys(ns.api_key_file) if getattr(ns, "api_key_file", None) else ()
         JobStore(ns.state_dir)  # before the models load: a bad state folder fails fast
+        lock = StateLock.acquire(ns.state_dir)  # and so does a folder another server holds
         sock = _listen(ns.host, ns.port)
     except (BeknoptError, StateDirError) as exc:
+        if lock is not None:
+            lock.release()
         error(f"serve: {exc}")
         return EXIT_USAGE
+    assert lock is not None
     engine = None
     try:
         try:
@@ -172,13 +187,14 @@ def _cmd_serve(ns: argparse.Namespace) -> int:
             error(str(exc))
             return EXIT_USAGE
         serve_settings = ServeSettings(
-            state_dir=Path(ns.state_dir), max_body=ns.max_body, max_bytes=settings.get("max_bytes", DEFAULT_MAX_BYTES),
+            state_dir=Path(ns.state_dir), max_body=ns.max_body, max_body_memory=ns.max_body_memory,
+            max_bytes=settings.get("max_bytes", DEFAULT_MAX_BYTES),
             api_keys=keys, batch_wait_ms=ns.batch_wait_ms, queue_size=ns.queue_size,
             job_queue_size=ns.job_queue_size, request_timeout=ns.request_timeout,
             engine=settings.get("engine", "local"))
         # with Ray each batch is one Ray dataset whose actors load the models: send a window at a time
         app = create_app(pipeline, serve_settings, process=engine.process if engine is not None else None,
-                         max_batch=engine.window if engine is not None else None)
+                         max_batch=engine.window if engine is not None else None, state_lock=lock)
         _setup_logging(level)
         host, port = sock.getsockname()[:2]
         log = logging.getLogger("beknopt.serve")
@@ -203,6 +219,7 @@ def _cmd_serve(ns: argparse.Namespace) -> int:
         sock.close()
         if engine is not None:
             engine.shutdown()
+        lock.release()
     if not server.started:
         error("serve: the server did not start (see the log above)")
         return EXIT_USAGE

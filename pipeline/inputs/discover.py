@@ -1,7 +1,8 @@
 """Discovery: the article files under files, folders (walked recursively, sorted) and globs, lazily.
 
 Every run sees the articles in the same order, which is what gives them the same output paths and makes
-resuming exact. The output folder is left out of every walk and glob, links to files in it included.
+resuming exact. The output folder is left out of every walk and glob, links to files in it included; what was
+left out that way is collected (``LeftOut``) so the command can say so instead of skipping articles silently.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import errno
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from beknopt.inputs.records import FORMATS, STDIN, InputNotFoundError, Source
 
-__all__ = ["check_inputs", "discover", "inside", "is_glob", "os_reason", "safe_is_dir"]
+__all__ = ["LeftOut", "check_inputs", "discover", "inside", "is_glob", "os_reason", "safe_is_dir"]
 
 _GLOB_CHARS = re.compile(r"[*?[]")
 
@@ -62,12 +64,38 @@ def inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def discover(inputs: Sequence[str], *, exclude: Iterable[str | Path] = ()) -> Iterator[Source]:
+@dataclass
+class LeftOut:
+    """The article files discovery left out because they are inside an ``exclude`` folder (OUTDIR), each once
+    (a folder reached twice, through a link, is counted once)."""
+
+    paths: list[Path] = field(default_factory=list)
+    _seen: set[str] = field(default_factory=set, repr=False)
+
+    def add(self, path: Path) -> None:
+        real = os.path.realpath(path)
+        if real not in self._seen:
+            self._seen.add(real)
+            self.paths.append(path)
+
+    def add_tree(self, folder: Path) -> None:
+        """Every article file under ``folder``, as a walk would have found them (hidden entries skipped; links
+        inside it are not followed: they are not read, only counted)."""
+        # an unreadable folder inside OUTDIR is not counted: nothing in it would have been read anyway
+        for top, dirs, files in os.walk(folder, followlinks=False):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if not name.startswith(".") and Path(name).suffix.lower() in FORMATS:
+                    self.add(Path(top) / name)
+
+
+def discover(inputs: Sequence[str], *, exclude: Iterable[str | Path] = (),
+             left_out: LeftOut | None = None) -> Iterator[Source]:
     """Yield the article files under ``inputs`` (files, folders walked recursively, globs), in a stable order.
 
     Folders skip hidden entries; everything inside the ``exclude`` folders (the output folder, so a run inside
-    its own input tree never reads its own results) is left out of walks and globs, links included.
-    Symlinked folders are followed; a loop yields an error ``Source``.
+    its own input tree never reads its own results) is left out of walks and globs, links included, and
+    noted in ``left_out`` when given. Symlinked folders are followed; a loop yields an error ``Source``.
     """
     excluded = {os.path.realpath(p) for p in exclude}
     for item in inputs:
@@ -75,17 +103,27 @@ def discover(inputs: Sequence[str], *, exclude: Iterable[str | Path] = ()) -> It
             root = _glob_root(item)
             for match in _glob(item):
                 if _excluded(match, excluded):
+                    if left_out is not None:
+                        _note(left_out, match)
                     continue
                 rel = PurePosixPath(os.path.relpath(match, root).replace(os.sep, "/"))
-                yield from _source_or_walk(match, rel, excluded)
+                yield from _source_or_walk(match, rel, excluded, left_out)
         elif item == STDIN:
             yield Source(Path(STDIN), PurePosixPath("stdin"))
         else:
             path = Path(item)
             if safe_is_dir(path):
-                yield from _walk(path, PurePosixPath(), excluded, ())
+                yield from _walk(path, PurePosixPath(), excluded, (), left_out)
             else:
                 yield Source(path, PurePosixPath(path.name))
+
+
+def _note(left_out: LeftOut, path: Path) -> None:
+    """A glob match or a walked entry inside OUTDIR: the article file itself, or the ones under the folder."""
+    if safe_is_dir(path):
+        left_out.add_tree(path)
+    elif path.suffix.lower() in FORMATS:
+        left_out.add(path)
 
 
 def _excluded(path: Path, excluded: set[str]) -> bool:
@@ -102,18 +140,21 @@ def safe_is_dir(path: Path) -> bool:
         return False
 
 
-def _source_or_walk(path: Path, rel: PurePosixPath, excluded: set[str]) -> Iterator[Source]:
+def _source_or_walk(path: Path, rel: PurePosixPath, excluded: set[str], left_out: LeftOut | None
+                    ) -> Iterator[Source]:
     if safe_is_dir(path):
-        yield from _walk(path, rel, excluded, ())
+        yield from _walk(path, rel, excluded, (), left_out)
     else:
         yield Source(path, rel)
 
 
-def _walk(folder: Path, rel: PurePosixPath, excluded: set[str], ancestors: tuple[tuple[int, int], ...]
-          ) -> Iterator[Source]:
+def _walk(folder: Path, rel: PurePosixPath, excluded: set[str], ancestors: tuple[tuple[int, int], ...],
+          left_out: LeftOut | None = None) -> Iterator[Source]:
     """One folder, recursively; a folder inside an excluded one (reached directly or through a link) is left
     out whole, so only a file that is itself a link needs its own check."""
     if _excluded(folder, excluded):
+        if left_out is not None:
+            left_out.add_tree(folder)
         return
     try:
         st = os.stat(folder)
@@ -140,10 +181,12 @@ def _walk(folder: Path, rel: PurePosixPath, excluded: set[str], ancestors: tuple
             yield Source(path, child, error=None if suffix in FORMATS else f"cannot follow link: {reason}")
             continue
         if is_dir:
-            yield from _walk(path, child, excluded, (*ancestors, key))
+            yield from _walk(path, child, excluded, (*ancestors, key), left_out)
         elif suffix in FORMATS:
             if not (entry.is_symlink() and _excluded(path, excluded)):  # a link to one of OUTDIR's own files
                 yield Source(path, child)
+            elif left_out is not None:
+                left_out.add(path)
         elif entry.is_symlink() and not os.path.exists(path):
             yield Source(path, child, error="broken symlink (its target does not exist)")
 

@@ -19,6 +19,7 @@ from beknopt.document import Document, InputError, to_document
 from beknopt.inputs.discover import os_reason
 from beknopt.inputs.paths import OutputKeys, safe_relpath
 from beknopt.inputs.records import DEFAULT_MAX_BYTES, FORMATS, Article, Source
+from beknopt.jsonio import JSONDepthError, load_json
 
 __all__ = ["count_articles", "read_articles"]
 
@@ -38,6 +39,8 @@ class _Reader:
                 yield from self._stdin(source)
             elif fmt == "jsonl":
                 yield from self._jsonl(source)
+            elif fmt == "newsroom":
+                yield from self._newsroom(source)
             else:
                 yield self._single(source, fmt)
 
@@ -81,6 +84,47 @@ class _Reader:
             _warn_about_bom(doc, data)
         return Article(id=doc.id, path=source.path_text, out_key=self._key(source.rel), digest=digest,
                        document=doc)
+
+    def _newsroom(self, source: Source) -> Iterator[Article]:
+        """NewsML-G2, NITF, RSS or Atom (``beknopt.formats``): one article per text item, feed item or entry.
+
+        Each item's resume hash is of what was read from it (id, text, metadata), not of the whole file, so a
+        feed that gains an item redoes only that one."""
+        from beknopt import formats
+
+        article_id = source.rel_text
+        try:
+            with self._open_checked(source, limit=True) as fh:
+                data = fh.read(self.max_bytes + 1)
+            if len(data) > self.max_bytes:
+                raise _ReadError(_too_big(len(data), self.max_bytes))
+        except _ReadError as exc:
+            yield self._failed(source, article_id, str(exc))
+            return
+        except OSError as exc:
+            yield self._failed(source, article_id, os_reason(exc, source.path))
+            return
+        kind = formats.detect(data, source.path.suffix)
+        if kind is None:
+            yield self._failed(source, article_id, f"{article_id}: not NewsML-G2, NITF, RSS or Atom (the root "
+                               "element is none of newsItem, newsMessage, nitf, rss, feed)")
+            return
+        try:
+            docs = formats.parse(data, kind, default_id=article_id)
+        except InputError as exc:
+            yield self._failed(source, article_id, f"{article_id}: {exc}")
+            return
+        folder = safe_relpath(str(source.rel.with_suffix("")))
+        single = len(docs) == 1
+        for doc in docs:
+            key = self._key(source.rel) if single else self.keys.assign(folder / safe_relpath(doc.id))
+            if doc.error is not None:
+                yield self._failed(source, doc.id, f"{article_id}: {doc.error['reason']}", key=key)
+                continue
+            doc.source_path = source.path_text
+            read = json.dumps([doc.id, doc.source, doc.metadata], sort_keys=True, ensure_ascii=False, default=str)
+            yield Article(id=doc.id, path=source.path_text, out_key=key, document=doc,
+                          digest=hashlib.sha256(read.encode("utf-8", "surrogatepass")).hexdigest())
 
     def _jsonl(self, source: Source) -> Iterator[Article]:
         try:
@@ -201,20 +245,22 @@ def _warn_about_bom(doc: Document, data: bytes) -> None:
 def _json_document(data: bytes, default_id: str, *, where: str = "") -> Document:
     """One article from a JSON object (``text`` or ``body``; ``id``, ``title``, ``date``, ``url``...)."""
     try:
-        item = json.loads(data)
+        item = load_json(data)
+    except JSONDepthError as exc:
+        raise InputError(f"{where}{exc}") from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"{where}not valid UTF-8/16/32 JSON ({exc.reason} at byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
         raise InputError(f"{where}malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
     if not isinstance(item, dict):
-        raise InputError(f"{where}expected a JSON object with a 'text' or 'body' field, "
+        raise InputError(f"{where}expected a JSON object with a 'text', 'html' or 'body' field, "
                          f"got {type(item).__name__}")
     try:
         doc = to_document(item, default_id)
     except InputError as exc:
         raise InputError(f"{where}{exc}") from exc
     if isinstance(doc.source, str) and not doc.source.strip():
-        field = "text" if "text" in item else "body"
+        field = next(name for name in ("text", "html", "body") if name in item)
         raise InputError(f"{where}{field} is empty")
     return doc
 
@@ -222,8 +268,8 @@ def _json_document(data: bytes, default_id: str, *, where: str = "") -> Document
 def _id_from_broken_line(raw: bytes) -> str | None:
     """The ``id`` of a JSON line that parses but has no text, so its error record names the article."""
     try:
-        item = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        item = load_json(raw)
+    except (ValueError, UnicodeDecodeError, InputError):
         return None
     if isinstance(item, dict) and item.get("id") not in (None, ""):
         return str(item["id"])

@@ -15,8 +15,10 @@ STDIN = "-"  # as an INPUT: read the articles from standard input
 
 DEFAULT_MAX_BYTES = 5_000_000
 # Suffix -> how the file is read: a single article as text/HTML/JSON, or one JSON article per line.
+# "newsroom": NewsML-G2, NITF, RSS or Atom, told by the document's root (``beknopt.formats.detect``).
 FORMATS: dict[str, str] = {".txt": "text", ".md": "text", ".html": "html", ".htm": "html",
-                           ".json": "json", ".jsonl": "jsonl"}
+                           ".json": "json", ".jsonl": "jsonl", ".xml": "newsroom", ".nitf": "newsroom",
+                           ".rss": "newsroom", ".atom": "newsroom"}
 
 
 class InputNotFoundError(BeknoptError):

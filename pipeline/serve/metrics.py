@@ -27,8 +27,8 @@ class Metrics:
                                 ["route", "method", "status"], registry=self.registry)
         self.latency = Histogram("beknopt_http_request_seconds", "HTTP request latency by route",
                                  ["route"], buckets=LATENCY_BUCKETS, registry=self.registry)
-        self.articles = Counter("beknopt_articles", "articles processed, by source (summarize, job) and outcome "
-                                "(done, skipped, failed)", ["source", "outcome"], registry=self.registry)
+        self.articles = Counter("beknopt_articles", "articles processed, by source (summarize, job, translate) and "
+                                "outcome (done, skipped, failed)", ["source", "outcome"], registry=self.registry)
         self.errors = Counter("beknopt_http_errors", "error responses by status and route",
                               ["route", "status"], registry=self.registry)
         self.queue_depth = Gauge("beknopt_queue_depth", "articles waiting in memory for the models",
@@ -39,8 +39,16 @@ class Metrics:
                                         "articles batched together)", buckets=BATCH_BUCKETS, registry=self.registry)
         self.batch_seconds = Histogram("beknopt_batch_seconds", "model time per batch", buckets=LATENCY_BUCKETS,
                                        registry=self.registry)
-        self.ready = Gauge("beknopt_ready", "1 when the models are loaded and requests are accepted",
-                           registry=self.registry)
+        self.ready = Gauge("beknopt_ready", "1 when the models are loaded, the job database answers and requests "
+                           "are accepted", registry=self.registry)
+        self.job_database_up = Gauge("beknopt_job_database_up", "1 while the job database answers (0: /v1/jobs* "
+                                     "answer 503 and /health/ready says why)", registry=self.registry)
+        self.libretranslate_characters = Counter("beknopt_libretranslate_characters", "characters of the texts "
+                                                 "sent to the LibreTranslate-compatible API, by endpoint (/translate, "
+                                                 "/detect) and format (text, html)", ["endpoint", "format"],
+                                                 registry=self.registry)
+        self.body_bytes = Gauge("beknopt_request_body_bytes", "bytes of request bodies held now (at most "
+                                "--max-body-memory)", registry=self.registry)
 
     def on_batch(self, articles: int, job_articles: int, seconds: float) -> None:
         self.batch_articles.observe(articles)

@@ -52,7 +52,7 @@ ERROR_RECORD_EXAMPLE = {"id": "article", "path": "<request>", "line": None, "sta
                         "reason": "article: not Dutch (detected en with probability 0.99)", "outcome": "skipped"}
 
 RECORD_EXAMPLE = {
-    "id": "utrecht-woningen", "source_path": None, "source_format": "auto",
+    "id": "utrecht-woningen", "source_path": None, "source_format": "text",
     "metadata": {"title": "Utrecht bouwt 2500 woningen", "date": "2024-05-01"},
     "clean_text": SAMPLE_NL, "paragraphs": [SAMPLE_NL],
     "sentences": ["De gemeenteraad van Utrecht heeft dinsdag ingestemd met de bouw van 2500 nieuwe woningen.",
@@ -84,8 +84,11 @@ def _error(status: int, reason: str, description: str, **extra: Any) -> dict[str
 
 UNAUTHORISED = {401: _error(401, "an API key is required: send 'Authorization: Bearer KEY'",
                             "no key or a wrong key (only with --api-key-file)")}
-NOT_READY = {503: _error(503, "the models are still loading", "not ready, shutting down, queue full or timed out; "
-                         "see Retry-After")}
+NOT_READY = {503: _error(503, "the models are still loading", "not ready, shutting down, queue full, timed out, "
+                         "request bodies past --max-body-memory, or the job database failing; see Retry-After")}
+DB_UNAVAILABLE = {503: _error(503, "the job database /var/lib/beknopt/jobs.sqlite3 is missing (unable to open "
+                              "database file); restore it, or restart the server to start with an empty one",
+                              "the job database fails (deleted, corrupted, disk full); see Retry-After")}
 
 SUMMARIZE_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": ARTICLE_SCHEMA, "examples": {
@@ -103,9 +106,10 @@ SUMMARIZE: dict[int | str, Any] = {
     **UNAUTHORISED,
     413: _error(413, "the body is 6,000,000 bytes; the limit is 5,000,000 (--max-body)", "body too large"),
     415: _error(415, "unsupported Content-Type 'application/xml': send application/json, text/plain or text/html",
-                "a body type beknopt does not read"),
+                "a body type beknopt does not read, or a charset that is not a text encoding (punycode ...)"),
     422: _error(422, ERROR_RECORD_EXAMPLE["reason"], "the article cannot be processed (empty, no text, not Dutch, "
-                "failed in a stage): its error record is included", stage="language", record=ERROR_RECORD_EXAMPLE),
+                "failed in a stage): its error record is included; or JSON nested deeper than 64 levels",
+                stage="language", record=ERROR_RECORD_EXAMPLE),
     **NOT_READY,
 }
 
@@ -133,11 +137,12 @@ JOB_CREATED: dict[int | str, Any] = {
     413: _error(413, "the body is over the limit of 5,000,000 bytes (--max-body)", "body or job too large"),
     415: _error(415, "unsupported Content-Type 'text/plain': send application/json or application/x-ndjson",
                 "a body type beknopt does not read"),
-    422: _error(422, "a job needs at least one article", "not a list of articles, or an empty one"),
+    422: _error(422, "a job needs at least one article", "not a list of articles, an empty one, or JSON nested "
+                "deeper than 64 levels (in JSONL, such a line is that article's error record)"),
     **NOT_READY,
 }
 JOB_STATUS: dict[int | str, Any] = {200: {"description": "status and counts", "content": _JOB_STATUS_CONTENT},
-                                    **UNAUTHORISED, **NOT_FOUND}
+                                    **UNAUTHORISED, **NOT_FOUND, **DB_UNAVAILABLE}
 JOB_RESULTS: dict[int | str, Any] = {
     200: {"description": "the finished articles' records in article order, one JSON per line (results and error "
                          "records); `X-Beknopt-Job-Status` says whether more will come",
@@ -145,7 +150,7 @@ JOB_RESULTS: dict[int | str, Any] = {
                                                "example": '{"id": "a1", "summary": "...", "...": "..."}\n'
                                                           '{"id": "a2", "path": "job:0f6c...", "line": 2, '
                                                           '"stage": "read", "reason": "...", "outcome": "failed"}\n'}}},
-    **UNAUTHORISED, **NOT_FOUND,
+    **UNAUTHORISED, **NOT_FOUND, **DB_UNAVAILABLE,
 }
 LIVE: dict[int | str, Any] = {200: {"description": "alive", "content": {"application/json": {
     "example": {"status": "live"}}}}}

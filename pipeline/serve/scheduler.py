@@ -7,15 +7,27 @@ fills what room is left with pending job articles from the job database, and run
 ``Pipeline.process`` as one batch, so the sentences of several requests share translation batches. Interactive
 requests go first; jobs use the rest of each batch and the time in between.
 
+A request may ask for only some of the pipeline's stages (``submit(doc, stages=...)``: the LibreTranslate
+API's texts need splitting, translation and the checks, never a summary). Such a batch runs through the pipeline's
+stages in order, each stage over the articles that want it, so a translate-only text still shares the
+translation batches with whole articles and job articles.
+
 Why one thread: the models are not safe to call from several threads at once, and one batch at a time is what
 makes batching across requests pay. The event loop only ever waits on futures, so a long batch never blocks it.
+
+Job articles are *claimed* in the database (``JobStore.claim``), never just read, so a second worker on the
+same database cannot take them too. A job database that fails is logged once by the store and retried each
+poll, quietly, until it answers again.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -25,9 +37,9 @@ from typing import Any
 from beknopt.batch.record import error_outcome
 from beknopt.document import BeknoptError, Document
 from beknopt.pipeline import Pipeline
-from beknopt.serve.jobs import JobArticle, JobStore
+from beknopt.serve.jobs import JobArticle, JobStore, StoreUnavailableError
 from beknopt.serve.records import document_from_input, error_record, result_record
-from beknopt.stage import isolate_any
+from beknopt.stage import engine_guard, stage_name
 
 __all__ = ["NotReadyError", "QueueFullError", "Scheduler"]
 
@@ -47,6 +59,36 @@ class NotReadyError(BeknoptError):
 class _Request:
     doc: Document
     future: Future = field(default_factory=Future)
+    stages: frozenset[str] | None = None  # the stages this article goes through; None: all of them
+    source: str = "summarize"  # its label in beknopt_articles_total
+
+
+class _RoutedStage:
+    """One stage of the pipeline, run over only the articles of the batch that want it (``Scheduler.submit``'s
+    ``stages``): wrapped, not copied, so the articles that do share its model batches, and with the stage's own
+    name and ``describe()``, so every record's settings and fingerprint are those of the pipeline itself.
+
+    It calls the stage directly: ``Pipeline.process`` already runs each stage (this wrapper) through
+    ``run_stage``, whose bisection re-runs the wrapper on halves of the batch, so a failure still ends on the
+    article that causes it, under this stage's name; a second ``run_stage`` inside would only copy every
+    article's fields twice per stage."""
+
+    def __init__(self, stage: Callable[[list[Document]], Any], routes: dict[int, frozenset[str]]) -> None:
+        self.stage = stage
+        self.name = stage_name(stage)
+        # id(doc) -> the stages it wants, filled by the scheduler for the batch in progress and cleared after it
+        # (the batch holds every document it names, so no id is reused while it is in the dict)
+        self.routes = routes
+
+    def describe(self) -> dict[str, Any]:
+        describe = getattr(self.stage, "describe", None)
+        return describe() if callable(describe) else {"stage": type(self.stage).__name__}
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        wanted = [d for d in docs if (stages := self.routes.get(id(d))) is None or self.name in stages]
+        if wanted:
+            self.stage(wanted)
+        return docs
 
 
 @dataclass
@@ -81,7 +123,9 @@ class Scheduler:
         self.batch_wait = batch_wait
         self.queue_size = queue_size
         self._max_batch = max_batch
-        self._process = process
+        # another engine (Ray) may break as a whole: its articles fail, the worker goes on
+        engine = getattr(getattr(process, "__self__", None), "name", "external")
+        self._process = engine_guard(process, engine) if process is not None else None
         self._on_batch = on_batch or (lambda n, jobs, seconds: None)
         self._on_article = on_article or (lambda source, outcome: None)
         self._poll = poll
@@ -95,6 +139,11 @@ class Scheduler:
         self.load_error: str | None = None
         self.fingerprint: str | None = None
         self.stats = BatchStats()
+        # who holds the claims this worker takes: unique per scheduler, readable in the database
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._last_error: str | None = None  # an unexpected job-store error, logged in full only the first time
+        self._routes: dict[int, frozenset[str]] = {}  # the batch in progress: articles that want only some stages
+        self._routed: Pipeline | None = None
 
     @property
     def max_batch(self) -> int:
@@ -117,12 +166,13 @@ class Scheduler:
         self._thread = threading.Thread(target=self._run, name="beknopt-worker", daemon=True)
         self._thread.start()
 
-    def submit(self, doc: Document) -> Future:
+    def submit(self, doc: Document, *, stages: frozenset[str] | None = None, source: str = "summarize") -> Future:
         """Queue one article; the future's result is the processed document. Raises at once when it cannot be
-        queued, so the client hears 503 rather than waiting."""
+        queued, so the client hears 503 rather than waiting. ``stages`` names the pipeline stages it goes
+        through (the others pass it by; ``None``: all); ``source`` labels it in the metrics."""
         if not self.ready.is_set() or self._stopping:
             raise NotReadyError(self.not_ready_reason())
-        request = _Request(doc)
+        request = _Request(doc, stages=stages, source=source)
         with self._cond:
             if len(self._queue) >= self.queue_size:
                 raise QueueFullError(f"the queue is full ({self.queue_size} articles waiting); retry shortly")
@@ -234,11 +284,15 @@ class Scheduler:
         if self.store is None or room <= 0 or not self._jobs_waiting:
             return []
         try:
-            articles = self.store.next_pending(room)
-        except Exception:  # noqa: BLE001 - a database error must not kill the worker; logged, retried
-            log.exception("cannot read pending job articles from %s", self.store.path)
+            articles = self.store.claim(room, self.owner)
+        except StoreUnavailableError:  # logged once by the store (and /health/ready says why); retried each poll
             time.sleep(self._poll)
             return []
+        except Exception as exc:  # noqa: BLE001 - a database error must not kill the worker; logged, retried
+            self._log_repeated(exc, f"cannot read pending job articles from {self.store.path}")
+            time.sleep(self._poll)
+            return []
+        self._last_error = None
         if len(articles) < room:
             with self._cond:
                 if self._job_generation == generation:  # no job arrived since we looked
@@ -257,8 +311,17 @@ class Scheduler:
     def _run_batch_inner(self, requests: list[_Request], job_articles: list[JobArticle]) -> None:
         job_docs = [document_from_input(a.input) for a in job_articles]
         docs = [r.doc for r in requests] + job_docs
+        routes = {id(r.doc): r.stages for r in requests if r.stages is not None}
         start = time.perf_counter()
-        isolate_any(docs, self._process or self.pipeline.process)  # type: ignore[union-attr]
+        if not routes:
+            (self._process or self.pipeline.process)(docs)  # type: ignore[union-attr]  # isolates failing articles
+        elif self._process is None:
+            self._run_routed(docs, routes)  # one batch: the stages both kinds run are shared
+        else:  # another engine runs whole articles; the few stages a routed article wants run here
+            whole = [d for d in docs if id(d) not in routes]
+            if whole:
+                self._process(whole)
+            self._run_routed([d for d in docs if id(d) in routes], routes)
         seconds = time.perf_counter() - start
         self.stats.batches += 1
         self.stats.articles += len(docs)
@@ -266,10 +329,23 @@ class Scheduler:
         self.stats.job_articles += len(job_docs)
         self._on_batch(len(docs), len(job_docs), seconds)
         for request in requests:
-            self._on_article("summarize", _outcome(request.doc))
+            self._on_article(request.source, _outcome(request.doc))
             request.future.set_result(request.doc)
         if job_articles:
             self._finish_jobs(job_articles, job_docs)
+
+    def _run_routed(self, docs: list[Document], routes: dict[int, frozenset[str]]) -> None:
+        """``Pipeline.process`` over wrapped stages (``_RoutedStage``): its records, timings and crash isolation,
+        with each stage run over the articles that want it."""
+        assert self.pipeline is not None
+        if self._routed is None:
+            self._routed = Pipeline([_RoutedStage(s, self._routes) for s in self.pipeline.stages],
+                                    batch_size=self.pipeline.batch_size)
+        self._routes.update(routes)
+        try:
+            self._routed.process(docs)
+        finally:
+            self._routes.clear()
 
     def _finish_jobs(self, articles: list[JobArticle], docs: list[Document]) -> None:
         assert self.store is not None
@@ -285,12 +361,35 @@ class Scheduler:
             outcomes.append((article, outcome, record))
         try:
             self.store.finish(outcomes)
-        except Exception:  # noqa: BLE001 - the articles stay pending and are done again; logged
-            log.exception("cannot write job results to %s; the articles will be done again", self.store.path)
+        except Exception as exc:  # noqa: BLE001 - the articles stay pending and are done again; logged
+            if isinstance(exc, StoreUnavailableError):
+                log.warning("cannot write %d job results (%s); the articles will be done again", len(outcomes), exc)
+            else:
+                self._log_repeated(exc, f"cannot write job results to {self.store.path}; the articles will be "
+                                   "done again")
+            self._release(articles)
             time.sleep(self._poll)
             return
         for _, outcome, _ in outcomes:
             self._on_article("job", outcome)
+
+    def _release(self, articles: list[JobArticle]) -> None:
+        """Unfinished claims back, so the articles are taken again at once rather than when the lease lapses."""
+        assert self.store is not None
+        try:
+            self.store.release(articles, self.owner)
+        except StoreUnavailableError as exc:  # the claims lapse after the lease, or a restart releases them
+            log.warning("cannot release %d claimed job articles: %s", len(articles), exc)
+
+    def _log_repeated(self, exc: Exception, what: str) -> None:
+        """The traceback the first time, one line for the same error again: a failure that repeats every poll
+        must not fill the log."""
+        key = f"{type(exc).__name__}: {exc}"
+        if key == self._last_error:
+            log.debug("%s (again): %s", what, key)
+        else:
+            self._last_error = key
+            log.error("%s", what, exc_info=exc)
 
 
 def _outcome(doc: Document) -> str:
