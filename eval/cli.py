@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from beknopt.cliutil import ArgumentParser, UsageError
 
 from .harness import JOINS, compare, evaluate
+from .human import METRICS as HUMAN_METRICS
 from .inputs import FORMATS, TASKS, EvalInputError, EvalInputs, load_inputs
 from .metrics import MissingDependencyError
 from .report import REPORT_FORMATS, left_out_text, to_markdown, write_reports
@@ -23,6 +25,13 @@ EPILOG = """examples:
   beknopt eval --predictions hyp.txt --references ref.txt --task translation
   beknopt eval --compare runA/ runB/ --references refs.jsonl --report md,html --out cmp/
   beknopt eval --predictions some.jsonl --references refs.jsonl --ids intersection
+  beknopt eval --human judged.jsonl --source articles.jsonl --references refs.jsonl --out agreement/
+
+--human FILE: judged summaries, one a line: {"id", "system", "prediction", "references"?, "source"?,
+"human": {"consistency": 4.3, ...}} (or CSV with those columns, every other column an aspect);
+--references/--source then name files of {"id", "references"} / {"id", "source"} rows for lines that lack them.
+Reports how each metric (--metrics) agrees with each human aspect: summary- and system-level Spearman,
+Kendall and Pearson (scipy) with bootstrap intervals over articles.
 
 field names: --pred-field/--ref-field take NAME (for the chosen task) or TASK=NAME, repeatable.
 defaults: predictions summary|prediction, translation|prediction; references reference|summary,
@@ -43,9 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--predictions", "-p", metavar="P", help="predictions: JSONL, CSV, text file or run folder"
     )
     src.add_argument("--compare", nargs=2, metavar=("A", "B"), help="compare two systems (paired bootstrap)")
+    src.add_argument("--human", metavar="FILE", help="judged summaries (JSONL/CSV): how well each metric agrees "
+                     "with the human scores")
     p.add_argument(
-        "--references", "-r", metavar="R", required=True, help="references: JSONL, CSV or text file"
+        "--references", "-r", metavar="R", help="references: JSONL, CSV or text file (required but with --human)"
     )
+    p.add_argument("--metrics", metavar="LIST", help="with --human: comma-separated metrics among "
+                   f"{','.join(HUMAN_METRICS)} (default: every one the given fields allow)")
     p.add_argument("--source", "-s", metavar="S", help="source articles (enables summary diagnostics)")
     p.add_argument(
         "--format", default="auto", choices=FORMATS, help="format of the predictions (and references)"
@@ -159,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("--bootstrap must be 0 or more")
         if args.names and not args.compare:
             raise UsageError("--names only applies to --compare")
+        if args.human:
+            return _human(args, formats if args.report is not None else None)
+        if args.metrics:
+            raise UsageError("--metrics only applies to --human")
+        if not args.references:
+            raise UsageError("the following arguments are required: --references/-r")
         common = dict(
             task=args.task,
             seed=args.seed,
@@ -214,14 +233,39 @@ def main(argv: list[str] | None = None) -> int:
     print(to_markdown(report), end="")
     if report.left_out:
         print(f"beknopt eval: {left_out_text(report)}", file=sys.stderr)
-    if args.out:
+    return _write_reports(args.out, lambda out: write_reports(report, out, formats))
+
+
+def _write_reports(out: str | None, write: Callable[[Path], list[Path]]) -> int:
+    """Write the reports into ``out`` (when given) and say where; 2 when the folder cannot be written."""
+    if out:
         try:
-            written = write_reports(report, Path(args.out), formats)
+            written = write(Path(out))
         except OSError as exc:
-            print(f"beknopt eval: error: cannot write reports to {args.out}: {exc}", file=sys.stderr)
+            print(f"beknopt eval: error: cannot write reports to {out}: {exc}", file=sys.stderr)
             return 2
         print(f"\nReports: {', '.join(str(w) for w in written)}", file=sys.stderr)
     return 0
+
+
+def _human(args: argparse.Namespace, formats: list[str] | None) -> int:
+    """``--human``: metric–human agreement; the Markdown table on stdout, reports with ``--out``."""
+    from .human import evaluate_human
+    from .human_report import HUMAN_REPORT_FORMATS, human_to_markdown, write_human_reports
+
+    formats = formats or list(HUMAN_REPORT_FORMATS)
+    unknown = [f for f in formats if f not in HUMAN_REPORT_FORMATS]
+    if unknown:
+        raise UsageError(f"--human reports are {','.join(HUMAN_REPORT_FORMATS)}, not {', '.join(unknown)}")
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    try:
+        report = evaluate_human(args.human, references=args.references, sources=args.source, metrics=metrics,
+                                n_bootstrap=args.bootstrap, seed=args.seed, stem=not args.no_stem)
+    except EvalInputError as exc:
+        print(f"beknopt eval: error: {exc}", file=sys.stderr)
+        return 2
+    print(human_to_markdown(report), end="")
+    return _write_reports(args.out, lambda out: write_human_reports(report, out, formats))
 
 
 if __name__ == "__main__":

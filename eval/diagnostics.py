@@ -2,7 +2,11 @@
 
 ROUGE says how close a summary is to one reference; these say what kind of summary it is (copying or
 abstracting, repeating itself) and point at the cheapest-to-spot hallucinations: numbers and capitalised names
-that occur nowhere in the source. The flags are heuristics for a human to check, not a verdict.
+that occur nowhere in the source. The flags are heuristics for a human to check, not a verdict. ``support`` is
+beknopt's provenance support of the summary against the source (the words-weighted support of its sentences,
+``beknopt.provenance.text_support``): the score editors see per sentence, and the one that agrees best with
+experts' consistency judgements (``beknopt eval --human``). It is meaningful against an English source (the
+translation), not the Dutch original.
 
 Which numbers and names count as found in no source is ``beknopt.checks.unsupported.find_unsupported``: the
 same function the pipeline's summary checks call (``beknopt.provenance``), so a report and an editor's warning
@@ -32,6 +36,7 @@ from beknopt.checks.unsupported import (  # noqa: F401 - re-exported: this modul
     fold,
     number_values,
 )
+from beknopt.provenance import text_support
 
 from .metric import Metric, MetricResult, Sources, Values, document_sources
 from .scores import Bootstrap, Score, Signature, package_version, resampling_fields
@@ -52,6 +57,7 @@ class SummaryDiagnostics:
     novel_2: float | None
     novel_3: float | None
     repeated_3: float | None
+    support: float | None = None  # beknopt's provenance support against the source (``beknopt.provenance``)
     numbers: int = 0
     names: int = 0
     unsupported_numbers: list[str] = field(default_factory=list)
@@ -109,6 +115,7 @@ def diagnose(summary: str, sources: Sequence[str | None]) -> SummaryDiagnostics:
         novel_2=novel[2],
         novel_3=novel[3],
         repeated_3=repeated_ngram_ratio(summary_tokens, 3),
+        support=text_support(summary, main) if main else None,
         numbers=found.numbers,
         names=found.names,
         unsupported_numbers=found.unsupported_numbers,
@@ -124,6 +131,7 @@ DIAGNOSTIC_FIELDS = (
     "novel_2",
     "novel_3",
     "repeated_3",
+    "support",
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from .scores import Score
 from .svg import nice_ticks
 
 __all__ = ["REPORT_FORMATS", "html_page", "html_sections", "left_out_text", "nice_ticks", "to_csv", "to_html",
-           "to_json", "to_markdown", "unit", "write_reports"]
+           "to_json", "to_markdown", "unit", "write_formats", "write_reports"]
 
 REPORT_FORMATS = ("json", "csv", "md", "html")
 
@@ -115,17 +115,21 @@ def write_reports(
     report: EvalReport, out_dir: str | Path, formats: Sequence[str] = REPORT_FORMATS
 ) -> list[Path]:
     """Write the requested formats as ``report.<ext>`` into ``out_dir`` (created if needed)."""
-    unknown = [f for f in formats if f not in REPORT_FORMATS]
+    writers = {"json": to_json, "csv": to_csv, "md": to_markdown, "html": to_html}
+    return write_formats(out_dir, "report", {fmt: lambda w=w: w(report) for fmt, w in writers.items()}, formats)
+
+
+def write_formats(out_dir: str | Path, stem: str, writers: dict[str, Callable[[], str]],
+                  formats: Sequence[str]) -> list[Path]:
+    """``<stem>.<format>`` for each of ``formats`` into ``out_dir`` (created if needed), from ``writers``."""
+    unknown = [f for f in formats if f not in writers]
     if unknown:
-        raise ValueError(
-            f"unknown report format(s) {', '.join(unknown)}; choose from {', '.join(REPORT_FORMATS)}"
-        )
+        raise ValueError(f"unknown report format(s) {', '.join(unknown)}; choose from {', '.join(writers)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    writers = {"json": to_json, "csv": to_csv, "md": to_markdown, "html": to_html}
     written = []
     for fmt in formats:
-        path = out / f"report.{fmt}"
-        path.write_text(writers[fmt](report), encoding="utf-8")
+        path = out / f"{stem}.{fmt}"
+        path.write_text(writers[fmt](), encoding="utf-8")
         written.append(path)
     return written

@@ -147,3 +147,24 @@ def test_data_is_shown_as_text_never_run(page: Any, tmp_path: Path) -> None:
     for kind in ("pred", "ref", "src"):
         assert nasty in doc.locator(f".col.{kind} .text").inner_text()
     assert page.locator("article.doc").nth(1).get_attribute("data-id") == "ok'\"&"
+
+
+def test_human_agreement_page_shows_heat_maps_and_the_system_scatter(page: Any, tmp_path: Path) -> None:
+    from beknopt.eval.human import evaluate_human
+    from beknopt.eval.human_report import write_human_reports
+
+    summeval = Path(__file__).parent / "data" / "summeval"
+    report = evaluate_human(summeval / "human.jsonl", sources=summeval / "sources.jsonl", n_bootstrap=20)
+    (html,) = write_human_reports(report, tmp_path, ["html"])
+    _open(page, html)
+    summary_map = page.locator('table.heatmap[data-level="summary"]')
+    assert summary_map.locator("tr").count() == 1 + 3  # header + support, numbers, names
+    cell = summary_map.locator("tr").nth(1).locator("td").nth(1)  # support x consistency
+    assert cell.inner_text().startswith("0.451")
+    assert "Spearman 0.451" in cell.get_attribute("title")
+    colour = cell.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colour != "rgba(0, 0, 0, 0)" and colour != "rgb(255, 255, 255)"  # coloured by strength
+    scatter = page.locator("figure svg")
+    assert scatter.locator("circle").count() == 16  # one point per system
+    assert _box(summary_map)["y"] < _box(scatter)["y"]  # the answer first, the detail after
+    _screenshot(page, tmp_path / "human.png")

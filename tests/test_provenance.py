@@ -19,8 +19,11 @@ from beknopt.provenance import (
     SUPPORT_THRESHOLD,
     Aligner,
     ProvenanceStage,
+    SummarySentence,
     align_summary,
+    copied_share,
     split_summary,
+    summary_support,
 )
 from beknopt.stage import PROVENANCE, STAGE_ORDER, SUMMARISE
 
@@ -55,17 +58,41 @@ def test_support_against_one_source_is_rouge_scores_own_precision() -> None:
 
 
 def test_a_paraphrase_rests_on_its_sentence_and_a_fused_sentence_on_several_best_first() -> None:
-    paraphrase, fused, invented = align_summary(
+    paraphrase, edited, fused, invented = align_summary(
         "The mayor of Amsterdam said on Monday that the city will build 5,200 homes. "
+        "Mayor Halsema announced on Monday that Amsterdam will build 5,200 new homes. "
         "Amsterdam will build 5,200 new homes, ready in 2026, but critics say the plan is too expensive. "
         "Prime minister Rutte resigned after a scandal about childcare benefits.", SOURCES)
     # shared function words ("the", "said") do not make the paraphrase rest on sentence 1 as well
-    assert paraphrase.sources == [0] and paraphrase.support == pytest.approx(rouge_support(SOURCES[0], paraphrase.text))
-    assert SUPPORT_THRESHOLD < paraphrase.support < 1
-    assert fused.sources == [2, 0, 1] and fused.support > paraphrase.support
-    assert fused.support > rouge_support(SOURCES[2], fused.text) + 0.2  # the cover adds what one source lacks
+    assert paraphrase.sources == [0] and edited.sources == [0]
+    # support counts words in stretches of 4+ copied words: the paraphrase has none (a documented limit: it is
+    # flagged), the lightly edited copy all but "will" (12 of 13 tokens: mayor ... amsterdam | build 5 200 new home)
+    assert paraphrase.support == 0.0 < SUPPORT_THRESHOLD
+    assert edited.support == pytest.approx(12 / 13) and edited.support > SUPPORT_THRESHOLD
+    # fused: "build 5 200 new home" from sentence 0 and "critic say the plan is too expens" from sentence 2 (12 of
+    # 18 tokens); "readi in 2026" is only three words from sentence 1, which still is one of its sources
+    assert fused.sources == [2, 0, 1] and fused.support == pytest.approx(12 / 18)
+    assert fused.support > Aligner(SOURCES).support(fused.text, [2]) + 0.2  # the cover adds what one source lacks
     assert invented.sources == [] and invented.support == 0.0
-    assert all(0.0 <= s.support <= 1.0 for s in (paraphrase, fused, invented))
+
+
+def test_copied_share_counts_stretches_of_four_words_or_the_whole_short_sentence() -> None:
+    source = ["de", "minist", "zei", "dat", "het", "plan", "werkt"]
+    assert copied_share(["de", "minist", "zei", "dat"], [source]) == 1.0
+    assert copied_share(["de", "minist", "zei", "niet", "dat", "het", "plan", "werkt"], [source]) == 0.5
+    assert copied_share(["het", "plan"], [source]) == 1.0  # shorter than 4: the whole sentence must be copied
+    assert copied_share(["plan", "het"], [source]) == 0.0
+    # a stretch may not run across two sources, and the longest one at a place is taken
+    assert copied_share(["a", "b", "c", "d", "e", "f"], [["a", "b", "c"], ["d", "e", "f"]]) == 0.0
+    assert copied_share(["x", "a", "b", "c", "d", "e"], [["a", "b", "c", "d"], ["a", "b", "c", "d", "e"]]) == 5 / 6
+    assert copied_share([], [source]) == 0.0
+
+
+def test_summary_support_weights_sentences_by_their_words() -> None:
+    sentences = [SummarySentence("One two three four.", [0], 1.0), SummarySentence("Five six.", [], 0.0)]
+    assert summary_support(sentences) == pytest.approx(4 / 6)
+    assert summary_support([s.to_dict() for s in sentences]) == pytest.approx(4 / 6)
+    assert summary_support([]) is None
 
 
 def test_summary_sentences_are_split_in_english_or_cut_at_copied_sentences() -> None:
@@ -140,11 +167,11 @@ def test_weak_sentences_and_invented_numbers_and_names_are_checks_and_warnings()
     assert all(round(s["support"], 4) == s["support"] for s in result.summary_sentences)
     checks = [c for c in result.checks if c["kind"] == "summary-support"]
     assert [(c["sentence"], c["detail"]) for c in checks] == [
-        (1, f"support {second['support']:.2f} below 0.35"),
+        (1, f"support {second['support']:.2f} below 0.45"),
         (1, "number 7,300 in no source sentence"),
         (1, "name Van in no source sentence"),
         (1, "name Laan in no source sentence"),
-        (2, "support 0.00 below 0.35"),
+        (2, "support 0.00 below 0.45"),
         (2, "name Rutte in no source sentence"),  # "Prime" opens the sentence: not read as a name
     ]
     assert all(c["stage"] == SUMMARISE and c["output"] == result.summary_sentences[c["sentence"]]["text"]
@@ -305,8 +332,8 @@ def test_markdown_of_a_lead_summary_cites_the_lead_sentences_as_text_and_as_bull
 def test_markdown_names_summary_checks_by_summary_sentence() -> None:
     data = {"id": "x", "summary": "S.", "checks": [
         {"stage": "summarise", "kind": "summary-support", "sentence": 0, "source": "", "output": "S.",
-         "detail": "support 0.00 below 0.35"}]}
-    assert "- summary sentence 1 (summary-support): support 0.00 below 0.35" in render_markdown(data)
+         "detail": "support 0.00 below 0.45"}]}
+    assert "- summary sentence 1 (summary-support): support 0.00 below 0.45" in render_markdown(data)
 
 
 # --- eval-pipeline ---------------------------------------------------------------------------------------
@@ -336,11 +363,11 @@ def test_the_threshold_passes_related_sentences_far_more_than_unrelated_ones() -
     from beknopt.eval.check_provenance import summary_sentences, unrelated_flores
 
     unrelated = unrelated_flores(limit=60)
-    assert len(unrelated.values) > 150 and unrelated.passing() == 0.0 and unrelated.mean < 0.15
+    assert len(unrelated.values) > 150 and unrelated.passing() == 0.0 and unrelated.mean < 0.05
     lines = (DATA / "wikilingua_nl" / "gem_wiki_lingua_dutch_nl_dummy.jsonl").read_text(encoding="utf-8")
     own, other = summary_sentences([json.loads(line) for line in lines.splitlines() if line.strip()])
     assert len(own.values) == len(other.values) == 28
-    assert own.passing() > 0.6 and other.passing() < 0.05 and own.mean > other.mean + 0.3
+    assert own.passing() == 7 / 28 and other.passing() == 0.0 and own.mean > other.mean + 0.15
 
 
 def test_a_capital_that_opens_a_sentence_is_not_an_invented_name() -> None:

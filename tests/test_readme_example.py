@@ -33,3 +33,17 @@ def test_the_readme_example_is_what_beknopt_prints() -> None:
     assert kinds == [("translate", "number", 2), ("summarise", "summary-support", 2),
                      ("summarise", "summary-support", 2)]
     assert [s["sources"][:1] for s in result.summary_sentences] == [[0], [1], [2]]
+
+
+def test_the_readme_ninjs_round_trip_is_what_beknopt_prints() -> None:
+    sys.path.insert(0, str(ROOT / "docs" / "examples"))
+    try:
+        import ninjs_round_trip as example
+    finally:
+        sys.path.pop(0)
+    source, out = example.example()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert json.loads(_block(readme, "ninjs-in")) == source
+    assert json.loads(_block(readme, "ninjs-out")) == out
+    assert out["bodies"][0]["value"].split("\n\n")[0].startswith("Out of 1,400 people polled")
+    assert out["associations"][0]["uri"] == source["uri"] and out["language"] == "en"
