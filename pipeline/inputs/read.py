@@ -61,17 +61,24 @@ class _Reader:
             raise _ReadError(_too_big(st.st_size, self.max_bytes))
         return open(source.path, "rb")  # noqa: SIM115 - the caller closes it with ``with``
 
-    def _single(self, source: Source, fmt: str) -> Article:
-        article_id = source.rel_text
+    def _whole(self, source: Source) -> bytes | Article:
+        """The file's bytes (within ``max_bytes``), or the failed article that says why they cannot be had."""
         try:
             with self._open_checked(source, limit=True) as fh:
                 data = fh.read(self.max_bytes + 1)
             if len(data) > self.max_bytes:
                 raise _ReadError(_too_big(len(data), self.max_bytes))
         except _ReadError as exc:
-            return self._failed(source, article_id, str(exc))
+            return self._failed(source, source.rel_text, str(exc))
         except OSError as exc:
-            return self._failed(source, article_id, os_reason(exc, source.path))
+            return self._failed(source, source.rel_text, os_reason(exc, source.path))
+        return data
+
+    def _single(self, source: Source, fmt: str) -> Article:
+        article_id = source.rel_text
+        data = self._whole(source)
+        if isinstance(data, Article):
+            return data
         digest = hashlib.sha256(data).hexdigest()
         if fmt == "json":
             try:
@@ -93,16 +100,9 @@ class _Reader:
         from beknopt import formats
 
         article_id = source.rel_text
-        try:
-            with self._open_checked(source, limit=True) as fh:
-                data = fh.read(self.max_bytes + 1)
-            if len(data) > self.max_bytes:
-                raise _ReadError(_too_big(len(data), self.max_bytes))
-        except _ReadError as exc:
-            yield self._failed(source, article_id, str(exc))
-            return
-        except OSError as exc:
-            yield self._failed(source, article_id, os_reason(exc, source.path))
+        data = self._whole(source)
+        if isinstance(data, Article):
+            yield data
             return
         kind = formats.detect(data, source.path.suffix)
         if kind is None:
