@@ -211,6 +211,11 @@ class Diagnostics(Metric):
         return MetricResult(scores, values, details=found)
 
     def signature(self, name: str, bootstrap: Bootstrap | None = None) -> Signature:
+        if name == "support":  # beknopt.provenance's own tokenisation and method, not this module's words
+            return Signature(name, {
+                "tok": "rouge-score-default", "stem": True, "src": self.source_label, "split": "beknopt-en",
+                "run": "4+", "agg": "words-weighted,mean", **resampling_fields(bootstrap),
+                "beknopt": package_version("beknopt")})
         return Signature(name, {
             "tok": "beknopt-words",
             "case": "lc",
