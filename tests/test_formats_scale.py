@@ -64,3 +64,27 @@ def test_a_mixed_language_feed_and_an_item_without_body_lose_nothing(tmp_path: P
     errors = {e["id"]: e for e in read_jsonl(out / "errors.jsonl")}
     assert errors["en-1"]["outcome"] == "skipped" and errors["en-1"]["stage"] == "language"
     assert errors["leeg"]["reason"] == "feed.rss: rss: item 3 (leeg): no body (looked for content:encoded, description)"
+
+
+def test_stdin_takes_a_pretty_printed_ninjs_and_newsroom_xml() -> None:
+    import io
+    import json
+
+    from conftest import DATA
+
+    formats = DATA / "formats"
+    item = json.loads((formats / "doc_3.1_004_simple_text_article.nl.json").read_text(encoding="utf-8"))
+    stdin = io.BytesIO(json.dumps(item, indent=2).encode("utf-8"))
+    (article,) = read_articles(discover(["-"]), stdin=stdin)
+    assert article.error is None and article.id == item["uri"]
+    assert article.document.metadata["input_format"] == "ninjs"
+    feed = (formats / "feed.nl.rss").read_bytes()
+    articles = list(read_articles(discover(["-"]), stdin=io.BytesIO(feed)))
+    assert [a.id for a in articles] == ["vp-2007-12-03-bali", "https://www.voorbeeldpers.nl/artikel/grand-canyon",
+                                        "vp-alleen-kop"]
+    assert [a.error is None for a in articles] == [True, True, False]
+    # JSONL and plain text on stdin read as before
+    lines = b'{"id": "a", "text": "Een zin."}\n{"id": "b", "text": "Nog een zin."}\n'
+    assert [a.id for a in read_articles(discover(["-"]), stdin=io.BytesIO(lines))] == ["a", "b"]
+    (text,) = read_articles(discover(["-"]), stdin=io.BytesIO(b"<p>Een artikel in HTML.</p>"))
+    assert text.id == "stdin" and text.document.source == b"<p>Een artikel in HTML.</p>"

@@ -99,12 +99,15 @@ class _Reader:
         feed that gains an item redoes only that one."""
         from beknopt import formats
 
-        article_id = source.rel_text
         data = self._whole(source)
         if isinstance(data, Article):
             yield data
             return
-        kind = formats.detect(data, source.path.suffix)
+        yield from self._newsroom_items(source, data, source.rel_text, formats.detect(data, source.path.suffix))
+
+    def _newsroom_items(self, source: Source, data: bytes, article_id: str, kind: str | None) -> Iterator[Article]:
+        from beknopt import formats
+
         if kind is None:
             yield self._failed(source, article_id, f"{article_id}: not NewsML-G2, NITF, RSS or Atom (the root "
                                "element is none of newsItem, newsMessage, nitf, rss, feed)")
@@ -139,7 +142,8 @@ class _Reader:
             yield from self._jsonl_lines(source, fh)
 
     def _stdin(self, source: Source) -> Iterator[Article]:
-        """Standard input: JSONL when the first non-blank line is a JSON object, else one text article."""
+        """Standard input: JSONL when the first non-blank line is a JSON object; one JSON document (a ninjs, say)
+        when that line is a lone ``{``; NewsML-G2, NITF, RSS or Atom when it is such XML; else one text article."""
         import sys
 
         stream = self.stdin if self.stdin is not None else sys.stdin.buffer
@@ -149,16 +153,34 @@ class _Reader:
             if not line:
                 break
             head += line
-        if head.lstrip().startswith(b"{"):
+        start = head.lstrip()
+        if start.startswith(b"{") and start.rstrip() != b"{":  # JSONL: the first line holds a whole object
             yield from self._jsonl_lines(source, _Prefixed(head, stream))
             return
         data = head + stream.read(self.max_bytes + 1 - len(head)) if len(head) <= self.max_bytes else head
         if len(data) > self.max_bytes:
             yield self._failed(source, "stdin", _too_big(len(data), self.max_bytes))
             return
+        if start.startswith(b"{"):  # a lone "{": one JSON document over several lines (a pretty-printed ninjs)
+            yield self._stdin_json(source, data)
+            return
+        from beknopt import formats
+
+        if start.startswith(b"<") and (kind := formats.detect(data, ".xml")) is not None:
+            yield from self._newsroom_items(source, data, "stdin", kind)  # NewsML-G2, NITF, RSS, Atom
+            return
         yield Article(id="stdin", path=source.path_text, out_key=self._key(source.rel),
                       digest=hashlib.sha256(data).hexdigest(),
                       document=Document(id="stdin", source=data, source_path=source.path_text))
+
+    def _stdin_json(self, source: Source, data: bytes) -> Article:
+        try:
+            doc = _json_document(data, "stdin", where="stdin: ")
+        except InputError as exc:
+            return self._failed(source, _id_from_broken_line(data) or "stdin", str(exc))
+        doc.source_path = source.path_text
+        return Article(id=doc.id, path=source.path_text, out_key=self._key(source.rel),
+                       digest=hashlib.sha256(data).hexdigest(), document=doc)
 
     def _jsonl_lines(self, source: Source, fh: Any) -> Iterator[Article]:
         folder = safe_relpath(str(source.rel.with_suffix("")))
