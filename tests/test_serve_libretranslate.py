@@ -150,6 +150,25 @@ def test_documented_json_and_form_payloads_with_requests(base) -> None:
     assert "default-src 'none'" in answer.headers["content-security-policy"]
 
 
+def test_a_form_field_charset_is_only_ever_a_text_encoding(base) -> None:
+    """As for request bodies (issue 20, item 12): a multipart field declaring a codec that is not a text
+    encoding is refused, never run; a declared windows-1252 field is decoded as such."""
+    def field(charset: str, value: bytes) -> bytes:
+        return (b'--xx\r\nContent-Disposition: form-data; name="q"\r\nContent-Type: text/plain; charset='
+                + charset.encode() + b"\r\n\r\n" + value + b'\r\n--xx\r\nContent-Disposition: form-data; '
+                b'name="source"\r\n\r\nnl\r\n--xx\r\nContent-Disposition: form-data; name="target"\r\n\r\n'
+                b"en\r\n--xx--\r\n")
+
+    headers = {"Content-Type": "multipart/form-data; boundary=xx"}
+    for charset in ("unicode_escape", "punycode", "rot13"):
+        refused = requests.post(f"{base}/translate", data=field(charset, b"\\ud800"), headers=headers, timeout=60)
+        assert refused.status_code == 415, (charset, refused.text)
+        assert f"charset '{charset}'" in refused.json()["error"]
+    latin = requests.post(f"{base}/translate", data=field("windows-1252", BRUG.encode("cp1252")), headers=headers,
+                          timeout=60)
+    assert latin.status_code == 200 and latin.json()["translatedText"] == BRUG
+
+
 # -- what the answer holds --------------------------------------------------------------------------------------
 
 

@@ -142,6 +142,20 @@ def error_response(status: int, reason: str, *, headers: dict[str, str] | None =
                         headers=headers)
 
 
+def text_codec(charset: str) -> str:
+    """The codec of a declared ``charset`` when it is one of ``TEXT_CHARSETS`` (415 for any other): the one
+    check before any request bytes are decoded, so no arbitrary codec (punycode, unicode_escape) is ever run."""
+    try:
+        name = codecs.lookup(charset).name
+    except LookupError:
+        name = None
+    if name not in TEXT_CHARSETS:
+        what = "an unknown charset" if name is None else "not a text encoding this service reads"
+        raise ApiError(415, f"charset {charset!r} is {what}: send UTF-8 (or declare windows-1252, "
+                       "iso-8859-1, iso-8859-15, utf-16 ...)")
+    return name
+
+
 class BodyBudget:
     """Bytes of request bodies held at once, over all requests (``--max-body-memory``): without a bound, many
     concurrent large bodies take the process's memory with them, and glibc keeps it after. Used only on the
@@ -442,14 +456,7 @@ def create_app(pipeline: Pipeline | Callable[[], Pipeline], settings: ServeSetti
         Only the text encodings of ``TEXT_CHARSETS`` are run (415 for any other), never an arbitrary codec."""
         if not charset:
             return body
-        try:
-            name = codecs.lookup(charset).name
-        except LookupError:
-            name = None
-        if name not in TEXT_CHARSETS:
-            what = "an unknown charset" if name is None else "not a text encoding this service reads"
-            raise ApiError(415, f"charset {charset!r} is {what}: send UTF-8 (or declare windows-1252, "
-                           "iso-8859-1, iso-8859-15, utf-16 ...)")
+        name = text_codec(charset)
         if name == "utf-8":
             return body
         try:

@@ -54,7 +54,7 @@ from beknopt.cleaning import normalise_punctuation
 from beknopt.cleaning.repair import repair
 from beknopt.document import Document, InputError, title_is_first_paragraph
 from beknopt.language import DEFAULT_DUTCH_THRESHOLD, assess, detect_language
-from beknopt.serve.app import ApiError, BusyError, ServeSettings, drain_body, valid_key
+from beknopt.serve.app import ApiError, BusyError, ServeSettings, drain_body, text_codec, valid_key
 from beknopt.serve.metrics import Metrics
 from beknopt.serve.records import MalformedBodyError, parse_json
 from beknopt.serve.scheduler import NotReadyError, QueueFullError, Scheduler
@@ -437,10 +437,12 @@ def _multipart(body: bytes, ctype: str) -> dict[str, list[str]]:
         payload = part.get_payload(decode=True)
         if not isinstance(payload, bytes):
             continue
+        charset = part.get_content_charset()
+        codec = text_codec(charset) if charset else "utf-8"  # never an arbitrary codec (415), as for bodies
         try:
-            value = payload.decode(part.get_content_charset() or "utf-8")
-        except (LookupError, UnicodeDecodeError):
-            raise ApiError(400, f"Invalid request: form field {name!r} is not valid UTF-8") from None
+            value = payload.decode(codec)
+        except UnicodeDecodeError:
+            raise ApiError(400, f"Invalid request: form field {name!r} is not valid {charset or 'UTF-8'}") from None
         values.setdefault(name, []).append(value)
     return values
 
