@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from beknopt.config import PipelineConfig
 from beknopt.document import ArticleInput, BeknoptError, Document, InputError, Result, to_document
-from beknopt.stage import CLEAN, LANGUAGE, TRANSLATE, BatchStage, run_stage, stage_name
+from beknopt.stage import CLEAN, LANGUAGE, TRANSLATE, BatchStage, run_stage, stage_name, stage_settings
 
 if TYPE_CHECKING:
     from beknopt.glossary import Glossary
@@ -122,12 +122,7 @@ class Pipeline:
 
     def describe(self) -> dict[str, Any]:
         """Every stage's model and settings: recorded in each result and used to decide what to redo."""
-        out: dict[str, Any] = {}
-        for stage in self.stages:
-            name = stage_name(stage)
-            describe = getattr(stage, "describe", None)
-            out[name] = describe() if callable(describe) else {"stage": type(stage).__name__}
-        return out
+        return {stage_name(stage): stage_settings(stage) for stage in self.stages}
 
     def models(self, described: dict[str, Any] | None = None) -> dict[str, str]:
         """The model each stage runs, by stage name (stages without a model are left out)."""

@@ -31,7 +31,8 @@ from beknopt.progress import NO_PROGRESS, Progress
 log = logging.getLogger("beknopt")
 
 __all__ = ["CHECK", "CLEAN", "LANGUAGE", "PROVENANCE", "SPLIT", "STAGE_ORDER", "SUMMARISE", "TRANSLATE", "BatchStage",
-           "DocumentStage", "Stage", "engine_guard", "isolate", "live", "run_stage", "stage_name"]
+           "DocumentStage", "Stage", "engine_guard", "isolate", "live", "run_stage", "stage_name",
+           "stage_settings"]
 
 # The names of beknopt's own stages: error records, warnings, timings and settings are keyed by them.
 CLEAN, LANGUAGE, SPLIT, TRANSLATE, CHECK, SUMMARISE = "clean", "language", "split", "translate", "check", "summarise"
@@ -56,6 +57,13 @@ class Stage(Protocol):
 def stage_name(stage: Callable[..., Any]) -> str:
     """A stage's ``name`` attribute, else its function or class name (for user-supplied callables)."""
     return getattr(stage, "name", None) or getattr(stage, "__name__", None) or type(stage).__name__
+
+
+def stage_settings(stage: Callable[..., Any]) -> dict[str, Any]:
+    """A stage's ``describe()``, or its class name for a user's callable without one: what records and the
+    settings fingerprint say about it."""
+    describe = getattr(stage, "describe", None)
+    return describe() if callable(describe) else {"stage": type(stage).__name__}
 
 
 def live(docs: Sequence[Document]) -> list[Document]:

@@ -39,7 +39,7 @@ from beknopt.document import BeknoptError, Document
 from beknopt.pipeline import Pipeline
 from beknopt.serve.jobs import JobArticle, JobStore, StoreUnavailableError
 from beknopt.serve.records import document_from_input, error_record, result_record
-from beknopt.stage import engine_guard, stage_name
+from beknopt.stage import engine_guard, stage_name, stage_settings
 
 __all__ = ["NotReadyError", "QueueFullError", "Scheduler"]
 
@@ -81,8 +81,7 @@ class _RoutedStage:
         self.routes = routes
 
     def describe(self) -> dict[str, Any]:
-        describe = getattr(self.stage, "describe", None)
-        return describe() if callable(describe) else {"stage": type(self.stage).__name__}
+        return stage_settings(self.stage)
 
     def __call__(self, docs: list[Document]) -> list[Document]:
         wanted = [d for d in docs if (stages := self.routes.get(id(d))) is None or self.name in stages]
