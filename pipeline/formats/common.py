@@ -85,19 +85,32 @@ def parse_xml(data: bytes, fmt: str) -> etree._Element:
     return root
 
 
+_SNIFF_CHUNK = 256  # bytes fed to the parser at a time while looking for the root element
+
+
 def sniff_root(data: bytes) -> tuple[str, str] | None:
     """``(namespace, local name)`` of the first element, read incrementally with the safe parser settings;
-    ``None`` when no element starts (not XML, or broken before the root)."""
-    import io
+    ``None`` when no element starts (not XML, or broken before the root).
 
-    events = etree.iterparse(io.BytesIO(data), events=("start",), resolve_entities=False, no_network=True,
-                             load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True)
-    try:
-        for _, element in events:
-            qname = etree.QName(element)
-            return qname.namespace or "", qname.localname
-    except etree.XMLSyntaxError:
-        return None
+    Fed in small pieces, so a document broken further down is still told by its root: lxml 6.2's
+    ``iterparse`` reads a small file in one piece and raises before it reports the first element."""
+    parser = etree.XMLPullParser(events=("start",), resolve_entities=False, no_network=True, load_dtd=False,
+                                 huge_tree=False, remove_comments=True, remove_pis=True)
+    for offset in range(0, len(data), _SNIFF_CHUNK):
+        try:
+            parser.feed(data[offset:offset + _SNIFF_CHUNK])
+        except etree.XMLSyntaxError:  # broken (or an entity bomb) later in this piece: the root may have started
+            return _first_element(parser)
+        root = _first_element(parser)
+        if root is not None:
+            return root
+    return None
+
+
+def _first_element(parser: etree.XMLPullParser) -> tuple[str, str] | None:
+    for _, element in parser.read_events():
+        qname = etree.QName(element)
+        return qname.namespace or "", qname.localname
     return None
 
 
