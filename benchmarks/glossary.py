@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from beknopt.glossary import MAX_TERMS, Glossary, Term, load_glossary
 from beknopt.models.tiny import flores_lines
+from beknopt.translate.glossary import MAX_TERMS, Glossary, Term, load_glossary
 
 
 def _sentences() -> list[str]:

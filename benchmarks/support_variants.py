@@ -5,8 +5,8 @@ averaged), and the warning threshold each would get (``calibrate``: best F1 at s
 
     python benchmarks/support_variants.py
 
-Only the winner lives in ``beknopt.provenance``; the others are here, so the comparison can be rerun. Nothing here
-is a test.
+Only the winner lives in ``beknopt.checks.provenance``; the others are here, so the comparison can be
+rerun. Nothing here is a test.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 
 from scipy.stats import spearmanr
 
+from beknopt.checks.provenance import Aligner, _precision, _tokens, copied_share, split_summary
 from beknopt.checks.unsupported import find_unsupported
-from beknopt.provenance import Aligner, _precision, _tokens, copied_share, split_summary
 from beknopt.split import split_sentences
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "summeval"

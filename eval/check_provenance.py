@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from beknopt.provenance import SUPPORT_THRESHOLD, Aligner, split_summary
+from beknopt.checks.provenance import SUPPORT_THRESHOLD, Aligner, split_summary
 from beknopt.split import split_sentences
 
 DATA = Path(__file__).resolve().parent / "data" / "flores200_devtest_nl_en" / "flores200_devtest_nl_en_by_url.jsonl"

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from beknopt.cliutil import ArgumentParser, UsageError
+from beknopt.cli.util import ArgumentParser, UsageError
 
 from .harness import JOINS, compare, evaluate
 from .human import METRICS as HUMAN_METRICS

@@ -4,12 +4,12 @@ ROUGE says how close a summary is to one reference; these say what kind of summa
 abstracting, repeating itself) and point at the cheapest-to-spot hallucinations: numbers and capitalised names
 that occur nowhere in the source. The flags are heuristics for a human to check, not a verdict. ``support`` is
 beknopt's provenance support of the summary against the source (the words-weighted support of its sentences,
-``beknopt.provenance.text_support``): the score editors see per sentence, and the one that agrees best with
+``beknopt.checks.provenance.text_support``): the score editors see per sentence, and the one that agrees best with
 experts' consistency judgements (``beknopt eval --human``). It is meaningful against an English source (the
 translation), not the Dutch original.
 
 Which numbers and names count as found in no source is ``beknopt.checks.unsupported.find_unsupported``: the
-same function the pipeline's summary checks call (``beknopt.provenance``), so a report and an editor's warning
+same function the pipeline's summary checks call (``beknopt.checks.provenance``), so a report and an editor's warning
 agree. The English translation and the Dutch original are both searched.
 
 ``Diagnostics`` is the same as a ``Metric``: corpus means with intervals, plus the faithfulness rates.
@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from beknopt.checks.provenance import text_support
 from beknopt.checks.unsupported import (  # noqa: F401 - re-exported: this module's public names before the move
     DUTCH_NUMBER_WORDS,
     MULTIPLIERS,
@@ -36,7 +37,6 @@ from beknopt.checks.unsupported import (  # noqa: F401 - re-exported: this modul
     fold,
     number_values,
 )
-from beknopt.provenance import text_support
 
 from .metric import Metric, MetricResult, Sources, Values, document_sources
 from .scores import Bootstrap, Score, Signature, package_version, resampling_fields
@@ -57,7 +57,7 @@ class SummaryDiagnostics:
     novel_2: float | None
     novel_3: float | None
     repeated_3: float | None
-    support: float | None = None  # beknopt's provenance support against the source (``beknopt.provenance``)
+    support: float | None = None  # beknopt's provenance support against the source (``beknopt.checks.provenance``)
     numbers: int = 0
     names: int = 0
     unsupported_numbers: list[str] = field(default_factory=list)
@@ -211,7 +211,7 @@ class Diagnostics(Metric):
         return MetricResult(scores, values, details=found)
 
     def signature(self, name: str, bootstrap: Bootstrap | None = None) -> Signature:
-        if name == "support":  # beknopt.provenance's own tokenisation and method, not this module's words
+        if name == "support":  # beknopt.checks.provenance's own tokenisation and method, not this module's words
             return Signature(name, {
                 "tok": "rouge-score-default", "stem": True, "src": self.source_label, "split": "beknopt-en",
                 "run": "4+", "agg": "words-weighted,mean", **resampling_fields(bootstrap),

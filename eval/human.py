@@ -18,7 +18,7 @@ Metrics, each higher = better:
 - ``rouge1``/``rouge2``/``rougeL``/``rougeLsum``: ``rouge-score`` F1 with the Porter stemmer against each
   reference, **averaged over the references** (the setup of the published SummEval figures: G-Eval, BARTScore).
   ROUGE-Lsum lines come from beknopt's English splitter, as in ``beknopt eval``.
-- ``support``: beknopt's provenance support of the summary against the source (``beknopt.provenance``: the
+- ``support``: beknopt's provenance support of the summary against the source (``beknopt.checks.provenance``: the
   source split with beknopt's English splitter, each summary sentence aligned with ``align_summary``, the
   sentences' support weighted by their words: ``summary_support``), the code behind ``result.summary_sentences``.
 - ``numbers``/``names``: minus the count of numbers / names in the summary found nowhere in the source
@@ -260,16 +260,16 @@ def _source_sentences(source: str) -> list[str]:
 
 
 def sentence_supports(prediction: str, source: str) -> list[float]:
-    """The support of each sentence of ``prediction`` against ``source`` (``beknopt.provenance``)."""
-    from beknopt.provenance import align_summary
+    """The support of each sentence of ``prediction`` against ``source`` (``beknopt.checks.provenance``)."""
+    from beknopt.checks.provenance import align_summary
 
     return [s.support for s in align_summary(prediction, _source_sentences(source))]
 
 
 def source_scores(prediction: str, source: str) -> dict[str, float]:
     """``support`` (words-weighted mean of the sentences'), ``numbers`` and ``names`` (minus unsupported counts)."""
+    from beknopt.checks.provenance import align_summary, summary_support
     from beknopt.checks.unsupported import find_unsupported
-    from beknopt.provenance import align_summary, summary_support
 
     support = summary_support(align_summary(prediction, _source_sentences(source)))
     found = find_unsupported(prediction, [source])

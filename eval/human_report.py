@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from beknopt.markdown import escape_inline
+from beknopt.formats.markdown import escape_inline
 
 from .formatting import num
 from .html import LABELS, html_page

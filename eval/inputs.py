@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from beknopt.jsonio import JSONDepthError, load_json
+from beknopt.document.jsonio import JSONDepthError, load_json
 
 FORMATS = ("auto", "jsonl", "csv", "txt", "run-dir", "datasets")
 TASKS = ("summary", "translation")

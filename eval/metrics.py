@@ -24,7 +24,7 @@ import numpy as np
 from rouge_score import rouge_scorer
 from sacrebleu.metrics import BLEU, CHRF, TER
 
-from beknopt.optional import MissingPackageError, require
+from beknopt.engine.optional import MissingPackageError, require
 from beknopt.split import split_sentences
 
 from .diagnostics import Diagnostics

@@ -71,7 +71,7 @@ class PipelineEvaluation:
     # the system outputs that were scored, line-aligned with the references (written next to the report)
     translations: list[str] = field(default_factory=list)
     summaries: list[str] = field(default_factory=list)
-    # how well the summaries' sentences rest on the articles' sentences (beknopt.provenance); empty without them
+    # how well the summaries' sentences rest on the articles' sentences (beknopt.checks.provenance); empty without them
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -165,7 +165,7 @@ def evaluate_pipeline(pipe: Any, *, flores_docs: int | None = None, summary_item
 def provenance_summary(results: Sequence[Document]) -> dict[str, Any]:
     """Mean ``support`` of the summary sentences (over sentences, not articles) and how many fall below the
     provenance stage's threshold; empty when the pipeline has no provenance stage."""
-    from beknopt.provenance import SUPPORT_THRESHOLD
+    from beknopt.checks.provenance import SUPPORT_THRESHOLD
 
     supports = [s["support"] for r in results for s in r.summary_sentences]
     if not supports:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from beknopt.markdown import escape_inline
+from beknopt.formats.markdown import escape_inline
 
 from .formatting import ci_text, document_columns, few_ids, left_out_text, num, unit
 from .html import html_page, html_sections, to_html

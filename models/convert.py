@@ -29,7 +29,7 @@ from typing import Any
 
 from safetensors import SafetensorError
 
-from beknopt.cliutil import ArgumentParser, UsageError
+from beknopt.cli.util import ArgumentParser, UsageError
 from beknopt.document import BeknoptError
 from beknopt.models.devices import require_ctranslate2
 from beknopt.models.errors import ConversionError, ModelLoadError, ModelNotFoundError

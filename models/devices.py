@@ -12,8 +12,8 @@ import re
 from types import ModuleType
 from typing import Any
 
+from beknopt.engine.optional import require
 from beknopt.models.errors import BackendOptionError, MissingCTranslate2Error
-from beknopt.optional import require
 
 # dtype names a user may write -> the canonical name (torch's and CTranslate2's spelling alike).
 DTYPES: dict[str, str] = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16",

@@ -8,7 +8,7 @@ is not one: it is raised per input while generating, by a model that did load, a
 from __future__ import annotations
 
 from beknopt.document import BeknoptError
-from beknopt.optional import MissingPackageError
+from beknopt.engine.optional import MissingPackageError
 
 __all__ = [
     "BackendOptionError",

@@ -14,26 +14,26 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "ArticleError": "beknopt.pipeline",
     "BeknoptError": "beknopt.document",
-    "CleanStage": "beknopt.stages",
+    "CleanStage": "beknopt.cleaning.stage",
     "Cleaned": "beknopt.cleaning",
     "Document": "beknopt.document",
-    "Glossary": "beknopt.glossary",
+    "Glossary": "beknopt.translate.glossary",
     "InputError": "beknopt.document",
     "LeadSummariser": "beknopt.summarise",
-    "LanguageStage": "beknopt.language",
+    "LanguageStage": "beknopt.cleaning.language",
     "Pipeline": "beknopt.pipeline",
-    "ProvenanceStage": "beknopt.provenance",
+    "ProvenanceStage": "beknopt.checks.provenance",
     "PipelineConfig": "beknopt.config",
     "Result": "beknopt.document",
-    "SplitStage": "beknopt.stages",
+    "SplitStage": "beknopt.split.stage",
     "Summariser": "beknopt.summarise",
     "SummaryOutput": "beknopt.summarise",
     "TranslationCache": "beknopt.translate",
     "Translator": "beknopt.translate",
-    "align_summary": "beknopt.provenance",
+    "align_summary": "beknopt.checks.provenance",
     "check_translation": "beknopt.checks",
     "clean": "beknopt.cleaning",
-    "load_glossary": "beknopt.glossary",
+    "load_glossary": "beknopt.translate.glossary",
     "split_paragraphs": "beknopt.split",
     "split_sentences": "beknopt.split",
 }
@@ -42,17 +42,18 @@ __all__ = sorted([*_EXPORTS, "__version__"])
 
 if TYPE_CHECKING:
     from beknopt.checks import check_translation
+    from beknopt.checks.provenance import ProvenanceStage, align_summary
     from beknopt.cleaning import Cleaned, clean
+    from beknopt.cleaning.language import LanguageStage
+    from beknopt.cleaning.stage import CleanStage
     from beknopt.config import PipelineConfig
     from beknopt.document import BeknoptError, Document, InputError, Result
-    from beknopt.glossary import Glossary, load_glossary
-    from beknopt.language import LanguageStage
     from beknopt.pipeline import ArticleError, Pipeline
-    from beknopt.provenance import ProvenanceStage, align_summary
     from beknopt.split import split_paragraphs, split_sentences
-    from beknopt.stages import CleanStage, SplitStage
+    from beknopt.split.stage import SplitStage
     from beknopt.summarise import LeadSummariser, Summariser, SummaryOutput
     from beknopt.translate import TranslationCache, Translator
+    from beknopt.translate.glossary import Glossary, load_glossary
 
 
 def __getattr__(name: str) -> Any:

@@ -89,7 +89,7 @@ class PipelineConfig:
         if isinstance(glossary, Path):
             object.__setattr__(self, "glossary", str(glossary))
         elif glossary is not None and not isinstance(glossary, str):
-            from beknopt.glossary import Glossary
+            from beknopt.translate.glossary import Glossary
 
             mapping = glossary.to_mapping() if isinstance(glossary, Glossary) else glossary
             if not isinstance(mapping, Mapping):

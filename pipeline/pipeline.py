@@ -24,9 +24,9 @@ from beknopt.document import ArticleInput, BeknoptError, Document, InputError, R
 from beknopt.stage import CLEAN, LANGUAGE, TRANSLATE, BatchStage, run_stage, stage_name, stage_settings
 
 if TYPE_CHECKING:
-    from beknopt.glossary import Glossary
-    from beknopt.progress import Progress
-    from beknopt.ray_engine import RaySettings
+    from beknopt.engine.progress import Progress
+    from beknopt.engine.ray import RaySettings
+    from beknopt.translate.glossary import Glossary
 
 Stage = Callable[[list[Document]], list[Document]]
 # timings that describe the whole batch (or the sum), not one stage's work on the article
@@ -85,7 +85,7 @@ class Pipeline:
         ``settings`` are the fields of :class:`~beknopt.config.PipelineConfig` (``device``, ``num_beams``,
         ``summary_length``, ``on_non_dutch``...; an unknown name is an error); the defaults live there.
         Like the command line, this applies the config's process-wide settings first (``threads``, the CPU
-        allocator): see :func:`beknopt.runtime.apply_process_settings`.
+        allocator): see :func:`beknopt.engine.runtime.apply_process_settings`.
         """
         if translation_model is not None:
             settings["translation_model"] = translation_model
@@ -96,7 +96,7 @@ class Pipeline:
     @classmethod
     def from_config(cls, config: PipelineConfig) -> Pipeline:
         """Apply the config's process-wide settings, then build it (the entry points' way in)."""
-        from beknopt.runtime import apply_process_settings
+        from beknopt.engine.runtime import apply_process_settings
 
         apply_process_settings(config)
         return build_pipeline(config)
@@ -171,7 +171,7 @@ class Pipeline:
         process: Callable[[list[Document]], Any] = self.process
         ray_engine = None
         if engine == "ray":
-            from beknopt.ray_engine import RayEngine, RaySettings
+            from beknopt.engine.ray import RayEngine, RaySettings
 
             settings = ray or RaySettings()
             ray_engine = RayEngine(self.factory(), settings, batch_size=size)
@@ -250,7 +250,7 @@ class Pipeline:
     def process(self, docs: list[Document], progress: Progress | None = None) -> list[Document]:
         """Run every stage over one batch of documents, isolating failures to the articles that caused them.
 
-        ``progress`` (:mod:`beknopt.progress`) hears from the model stages as they go: it is their ``progress``
+        ``progress`` (:mod:`beknopt.engine.progress`) hears from the model stages as they go: it is their ``progress``
         for the duration of this call, then theirs is put back (threads sharing one pipeline with different sinks
         would mix their reports)."""
         described = self.describe()
@@ -290,14 +290,15 @@ def build_pipeline(config: PipelineConfig) -> Pipeline:
     """The stages a config describes, models loaded: clean, language (unless ``language_check`` is off),
     split, translate, check (unless ``checks`` is off), summarise, provenance (its checks only with ``checks``).
     Builds only: nothing process-wide changes."""
-    from beknopt.glossary import load_glossary
-    from beknopt.language import LanguageStage
+    from beknopt.cleaning.language import LanguageStage
+    from beknopt.cleaning.stage import CleanStage
     from beknopt.models.backend import BatchSettings
     from beknopt.models.presets import summary_generation
     from beknopt.models.registry import load_backend, resolve_summary_model, resolve_translation_model
-    from beknopt.stages import CleanStage, SplitStage
+    from beknopt.split.stage import SplitStage
     from beknopt.summarise import LeadSummariser, Summariser
     from beknopt.translate import Translator
+    from beknopt.translate.glossary import load_glossary
 
     glossary = load_glossary(config.glossary, config.keep_terms)  # before the models: a bad file fails fast
     options = {"device": config.device, "dtype": config.dtype, "quantize": config.quantize,
@@ -332,11 +333,11 @@ def build_pipeline(config: PipelineConfig) -> Pipeline:
         stages.append(LanguageStage(config.on_non_dutch, config.dutch_threshold))
     stages += [SplitStage(max_tokens=translator.max_input_tokens, count_tokens=translator.count_tokens), translator]
     if config.checks:
-        from beknopt.checkstage import CheckStage
+        from beknopt.checks.stage import CheckStage
 
         stages.append(CheckStage(glossary))
     stages.append(summary_stage)
-    from beknopt.provenance import ProvenanceStage
+    from beknopt.checks.provenance import ProvenanceStage
 
     stages.append(ProvenanceStage(checks=config.checks))
     pipeline = Pipeline(stages, batch_size=config.batch_size)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from beknopt.document import BeknoptError, Document
-from beknopt.progress import NO_PROGRESS, Progress
+from beknopt.engine.progress import NO_PROGRESS, Progress
 
 log = logging.getLogger("beknopt")
 
@@ -154,7 +154,7 @@ class BatchStage:
 
     ``process`` returns each article's share of the work (sentences, say) or ``None`` for equal shares; the
     batch's wall time is split by those shares into each article's ``timings``. ``progress`` is where the model
-    work reports as it goes (:mod:`beknopt.progress`): ``Pipeline.process(docs, progress=...)`` sets it for the
+    work reports as it goes (:mod:`beknopt.engine.progress`): ``Pipeline.process(docs, progress=...)`` sets it for the
     duration of a call, so the stage's signature stays ``stage(docs)``.
     """
 

@@ -12,7 +12,7 @@ from test_cli import read_jsonl, run
 
 from beknopt import CleanStage, LeadSummariser, Pipeline, SplitStage
 from beknopt.batch import render_markdown
-from beknopt.checkstage import CheckStage
+from beknopt.checks.stage import CheckStage
 
 pytestmark = pytest.mark.usefixtures("restore_torch_threads")
 

@@ -70,8 +70,8 @@ def test_without_blank_lines_each_line_is_a_paragraph() -> None:
 
 
 def test_only_the_common_list_markers_keep_a_line_break() -> None:
-    # Narrower than the sentence splitter's list items (see beknopt.textpatterns): a letter, "(2)" or an em dash
-    # at the start of a wrapped line is prose; a three-digit item number is a list item.
+    # Narrower than the sentence splitter's list items (see beknopt.cleaning.textpatterns): a letter, "(2)" or an
+    # em dash at the start of a wrapped line is prose; a three-digit item number is a list item.
     raw = "De VS noemen redenen en die\na) zijn niet nieuw en\n(2) ook niet oud\n— zegt de minister\n100. Dat is veel"
     assert clean(raw).paragraphs == [
         "De VS noemen redenen en die a) zijn niet nieuw en (2) ook niet oud – zegt de minister\n100. Dat is veel"

@@ -18,7 +18,7 @@ from beknopt.cli import app as cli_app
 from beknopt.cli import main
 from beknopt.cli import models as cli_models
 from beknopt.cli.progress import Reporter
-from beknopt.markdown import escape_inline
+from beknopt.formats.markdown import escape_inline
 
 ARTICLES = Path(__file__).parent / "data" / "cli" / "articles"
 DUTCH = ("De gemeenteraad van Utrecht heeft gisteren ingestemd met een nieuw plan voor het centrum. "

@@ -14,7 +14,7 @@ import pytest
 from test_cli import read_jsonl, run
 
 from beknopt.cleaning import clean
-from beknopt.markdown import escape_inline
+from beknopt.formats.markdown import escape_inline
 
 pytestmark = pytest.mark.usefixtures("restore_torch_threads")
 

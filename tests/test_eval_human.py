@@ -13,6 +13,7 @@ from conftest import DATA
 from rouge_score.rouge_scorer import RougeScorer
 from scipy.stats import spearmanr
 
+from beknopt.checks.provenance import SUPPORT_THRESHOLD
 from beknopt.eval.cli import main
 from beknopt.eval.human import (
     METRICS,
@@ -23,7 +24,6 @@ from beknopt.eval.human import (
     read_judgements,
 )
 from beknopt.eval.inputs import EvalInputError
-from beknopt.provenance import SUPPORT_THRESHOLD
 
 SUMMEVAL = DATA / "summeval"
 FILES = {"references": SUMMEVAL / "references.jsonl", "sources": SUMMEVAL / "sources.jsonl"}

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 import pytest
 from conftest import fresh_python
 
+from beknopt.engine.optional import MissingPackageError
 from beknopt.eval import Bootstrap, Diagnostics, Metric, Rouge, default_metrics, evaluate, score_system
 from beknopt.eval.metric import Sources, Values, document_sources
 from beknopt.eval.metrics import LOWER_IS_BETTER, BERTScore, MissingDependencyError, Ter
 from beknopt.eval.scores import Signature, resampling_fields
-from beknopt.optional import MissingPackageError
 
 PREDS = ["Rutte met 7 farmers in The Hague.", "The cabinet fell.", "Farmers protested again and again."]
 REFS = ["Rutte met farmers.", "The cabinet resigned on Friday.", "Farmers protested."]

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from beknopt import CleanStage, LeadSummariser, Pipeline, SplitStage
-from beknopt.batch.record import result_record
 from beknopt.document import Document, InputError
+from beknopt.document.record import result_record
 from beknopt.formats import (
     FormatError,
     NinjsValidationError,

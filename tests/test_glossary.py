@@ -11,10 +11,10 @@ from test_cli import read_jsonl, run
 
 from beknopt import Pipeline
 from beknopt.config import PipelineConfig
-from beknopt.glossary import Glossary, GlossaryError, Term, load_glossary
+from beknopt.engine.progress import NO_PROGRESS, Progress
 from beknopt.options import ConfigError
-from beknopt.progress import NO_PROGRESS, Progress
 from beknopt.translate import GlossaryTranslation, Translation
+from beknopt.translate.glossary import Glossary, GlossaryError, Term, load_glossary
 
 pytestmark = pytest.mark.usefixtures("restore_torch_threads")
 

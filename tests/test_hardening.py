@@ -16,8 +16,8 @@ from test_data_safety import lead_pipeline
 from beknopt import Pipeline
 from beknopt.config import PipelineConfig
 from beknopt.document import Document, InputError, to_document
+from beknopt.document.jsonio import MAX_JSON_DEPTH, JSONDepthError, load_json
 from beknopt.inputs import discover, read_articles
-from beknopt.jsonio import MAX_JSON_DEPTH, JSONDepthError, load_json
 from beknopt.options import ConfigError
 
 DUTCH = ("De gemeenteraad van Utrecht heeft gisteren ingestemd met een nieuw plan voor het centrum. "

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from beknopt.cli import main
-from beknopt.glossary import MAX_TERM_CHARS, Glossary, GlossaryError, Term, _Folding, _is_word, load_glossary
+from beknopt.translate.glossary import MAX_TERM_CHARS, Glossary, GlossaryError, Term, _Folding, _is_word, load_glossary
 
 ARTICLES = Path(__file__).parent / "data" / "cli" / "articles"
 

@@ -27,8 +27,8 @@ from serve_util import running, tiny_flags, wait_job, wait_until
 pytest.importorskip("fastapi", reason="the serve extra is not installed (pip install 'beknopt[serve]')")
 
 from beknopt import Document, Pipeline  # noqa: E402
+from beknopt.cleaning.stage import CleanStage  # noqa: E402
 from beknopt.serve import JobStore, Scheduler, ServeSettings, create_app  # noqa: E402
-from beknopt.stages import CleanStage  # noqa: E402
 
 DUTCH = ("De gemeenteraad van Utrecht heeft dinsdag ingestemd met de bouw van 2500 nieuwe woningen. "
          "Wethouder Jansen noemde het besluit een belangrijke stap.")

@@ -7,7 +7,7 @@ from markdown_it import MarkdownIt
 
 from beknopt import CleanStage, LeadSummariser, Pipeline, SplitStage
 from beknopt.batch import render_markdown
-from beknopt.checkstage import CheckStage
+from beknopt.checks.stage import CheckStage
 from beknopt.config import PipelineConfig
 from beknopt.document import Document
 from beknopt.options import ConfigError

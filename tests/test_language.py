@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from beknopt.language import detect_language, is_dutch
+from beknopt.cleaning.language import detect_language, is_dutch
 
 SAMPLE = Path(__file__).parent / "data" / "articles" / "2020-09-vs-troepen-irak.txt"
 

@@ -6,8 +6,8 @@ import pytest
 from conftest import fresh_python
 
 PURE = ["beknopt", "beknopt.split", "beknopt.cleaning", "beknopt.config", "beknopt.options", "beknopt.stage",
-        "beknopt.document", "beknopt.markdown", "beknopt.inputs", "beknopt.language", "beknopt.eval.metrics",
-        "beknopt.eval.harness"]
+        "beknopt.document", "beknopt.formats.markdown", "beknopt.inputs", "beknopt.cleaning.language",
+        "beknopt.eval.metrics", "beknopt.eval.harness"]
 
 
 @pytest.mark.slow
@@ -22,8 +22,8 @@ def test_pure_python_parts_do_not_import_torch_or_the_models() -> None:
 @pytest.mark.slow
 def test_the_batch_runner_and_the_cli_import_without_a_cycle() -> None:
     """Each of these imported first, alone, in a fresh interpreter (an import cycle fails only in some orders)."""
-    for name in ("beknopt.batch", "beknopt.batch.runner", "beknopt.inputs", "beknopt.cli", "beknopt.ray_engine",
-                 "beknopt.pipeline", "beknopt.runtime", "beknopt.eval.pipeline_eval"):
+    for name in ("beknopt.batch", "beknopt.batch.runner", "beknopt.inputs", "beknopt.cli", "beknopt.engine.ray",
+                 "beknopt.pipeline", "beknopt.engine.runtime", "beknopt.eval.pipeline_eval"):
         assert fresh_python(f"import {name}").returncode == 0
 
 

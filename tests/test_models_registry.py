@@ -10,6 +10,7 @@ import pytest
 from conftest import fresh_python
 
 from beknopt.document import BeknoptError
+from beknopt.engine.optional import MissingPackageError
 from beknopt.models import (
     COMMON_OPTIONS,
     BackendOptionError,
@@ -29,7 +30,6 @@ from beknopt.models import (
 )
 from beknopt.models.devices import canonical_dtype, resolve_device, split_device
 from beknopt.models.errors import MissingCTranslate2Error
-from beknopt.optional import MissingPackageError
 
 
 def test_importing_the_models_package_imports_no_engine() -> None:

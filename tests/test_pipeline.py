@@ -9,7 +9,8 @@ from conftest import check_long_article, check_sample_article, long_article
 from fakes import ScriptedBackend
 
 from beknopt import Document, InputError, Pipeline, Result
-from beknopt.stages import CleanStage, SplitStage
+from beknopt.cleaning.stage import CleanStage
+from beknopt.split.stage import SplitStage
 from beknopt.summarise import LeadSummariser, Summariser
 from beknopt.translate import Translator
 
@@ -126,7 +127,7 @@ def test_fingerprint_changes_with_settings(tiny_models) -> None:
 
 def test_public_api_names_resolve_to_callables() -> None:
     import beknopt
-    import beknopt.stages  # noqa: F401  (importing submodules must not shadow the exported functions)
+    import beknopt.split.stage  # noqa: F401  (importing submodules must not shadow the exported functions)
 
     assert callable(beknopt.clean) and callable(beknopt.split_sentences)
     assert beknopt.clean("Een zin.").paragraphs == ["Een zin."]

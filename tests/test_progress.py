@@ -23,9 +23,9 @@ from test_cli import _Terminal
 from beknopt.cli import main
 from beknopt.cli import progress as cli_progress
 from beknopt.cli.progress import Reporter, terminal_size
+from beknopt.engine.progress import NO_PROGRESS
 from beknopt.models import GenerationSettings, load_backend
 from beknopt.models.backend import BatchSettings, plan_batches
-from beknopt.progress import NO_PROGRESS
 
 DATA = Path(__file__).parent / "data"
 ARTICLES = DATA / "cli" / "articles"

@@ -12,10 +12,7 @@ from rouge_score.rouge_scorer import RougeScorer
 
 from beknopt import CleanStage, Document, LeadSummariser, Pipeline, SplitStage, Summariser
 from beknopt.batch import render_markdown
-from beknopt.checks.unsupported import SourceFacts, find_unsupported
-from beknopt.eval import diagnose
-from beknopt.eval.diagnostics import Diagnostics
-from beknopt.provenance import (
+from beknopt.checks.provenance import (
     SUPPORT_THRESHOLD,
     Aligner,
     ProvenanceStage,
@@ -25,6 +22,9 @@ from beknopt.provenance import (
     split_summary,
     summary_support,
 )
+from beknopt.checks.unsupported import SourceFacts, find_unsupported
+from beknopt.eval import diagnose
+from beknopt.eval.diagnostics import Diagnostics
 from beknopt.stage import PROVENANCE, STAGE_ORDER, SUMMARISE
 
 pytestmark = pytest.mark.usefixtures("restore_torch_threads")

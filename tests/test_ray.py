@@ -70,7 +70,7 @@ def test_missing_ray_is_a_clear_usage_error(tmp_path: Path, capsys, model_args, 
 
 
 def test_python_api_ray_engine_gives_the_same_results(tiny_pipeline) -> None:
-    from beknopt.ray_engine import RaySettings
+    from beknopt.engine.ray import RaySettings
 
     texts = ["Het kabinet besloot woensdag iets.", "", "Duitsland blijft Irak helpen. Dat zei de minister."]
     local = [_comparable(r.to_dict()) for r in tiny_pipeline.run_many(texts, batch_size=2)]
@@ -94,7 +94,7 @@ def test_pipeline_factory_rebuilds_from_pretrained_or_ships_itself(tiny_pipeline
 def test_batch_runner_hands_the_ray_engine_a_whole_window(tiny_pipeline, tmp_path: Path) -> None:
     """--ray-window sets how many articles go to the actors at once, not the pipeline's batch size."""
     from beknopt.batch import BatchOptions, BatchRunner
-    from beknopt.ray_engine import RayEngine, RaySettings
+    from beknopt.engine.ray import RayEngine, RaySettings
 
     engine = RayEngine(tiny_pipeline.factory(), RaySettings(window=37), batch_size=tiny_pipeline.batch_size)
     assert engine.window == 37 != tiny_pipeline.batch_size
@@ -105,7 +105,7 @@ def test_batch_runner_hands_the_ray_engine_a_whole_window(tiny_pipeline, tmp_pat
 
 def test_no_cluster_at_auto_is_explained_with_beknopts_own_flags() -> None:
     from beknopt.document import BeknoptError
-    from beknopt.ray_engine import RayEngine, RaySettings
+    from beknopt.engine.ray import RayEngine, RaySettings
 
     engine = RayEngine(lambda: None, RaySettings(address="auto"))
     with pytest.raises(BeknoptError) as info:

@@ -26,8 +26,9 @@ libretranslate_aio = pytest.importorskip("libretranslate_aio", reason="pip insta
 requests = pytest.importorskip("requests")
 
 from beknopt import Document, Pipeline  # noqa: E402
+from beknopt.cleaning.stage import CleanStage  # noqa: E402
 from beknopt.serve import ServeSettings, create_app  # noqa: E402
-from beknopt.stages import CleanStage, SplitStage  # noqa: E402
+from beknopt.split.stage import SplitStage  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("restore_torch_threads")
 

@@ -100,7 +100,7 @@ DUTCH_CASES: list[tuple[str, list[str]]] = [
         ["Hij vertrok.", "(Dat was te verwachten.)", "Wij bleven."],
     ),
     ("Het heette 'De Ster'. Iedereen kende het.", ["Het heette 'De Ster'.", "Iedereen kende het."]),
-    # opening marks before a capital, ¿ and { too (see beknopt.textpatterns)
+    # opening marks before a capital, ¿ and { too (see beknopt.cleaning.textpatterns)
     (
         "Hij kwam. ¿Qué pasa? Niemand wist het. {Noot} Einde.",
         ["Hij kwam.", "¿Qué pasa?", "Niemand wist het.", "{Noot} Einde."],
@@ -186,7 +186,7 @@ LINE_CASES = [
         ["Dit zijn de punten:", "- lagere lasten", "- meer woningen", "• betere zorg", "1. Eerste", "2) Tweede"],
         id="list_items_are_boundaries",
     ),
-    pytest.param(  # wider than the cleaning stage's list items (see beknopt.textpatterns)
+    pytest.param(  # wider than the cleaning stage's list items (see beknopt.cleaning.textpatterns)
         "Dit zijn de punten:\na) lagere lasten\n(2) meer woningen\n● betere zorg\n— minder files",
         ["Dit zijn de punten:", "a) lagere lasten", "(2) meer woningen", "● betere zorg", "— minder files"],
         id="letter_bracketed_and_other_bullet_items_are_boundaries",

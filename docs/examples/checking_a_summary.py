@@ -16,8 +16,8 @@ from typing import Any
 
 from beknopt import CleanStage, Pipeline
 from beknopt.batch import render_markdown
-from beknopt.checkstage import CheckStage
-from beknopt.provenance import ProvenanceStage
+from beknopt.checks.provenance import ProvenanceStage
+from beknopt.checks.stage import CheckStage
 
 URL = "https://en.wikinews.org/wiki/Support_for_an_Australian_republic_slips"
 SUMMARY = ("Opposition to Australia becoming a republic grew by 8 per cent since 2008, a poll of 1,400 people "

@@ -4,7 +4,7 @@ from beknopt.batch.outcome import BatchOptions, BatchSummary, Outcome
 from beknopt.batch.outdir import OutputFolder, OutputFolderError, OutputLockedError
 from beknopt.batch.render import render_markdown
 from beknopt.batch.runner import BatchRunner
-from beknopt.language import LanguageStage  # where it lived before the pipeline had it
+from beknopt.cleaning.language import LanguageStage  # where it lived before the pipeline had it
 
 __all__ = ["BatchOptions", "BatchRunner", "BatchSummary", "LanguageStage", "Outcome", "OutputFolder",
            "OutputFolderError", "OutputLockedError", "render_markdown"]

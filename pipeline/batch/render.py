@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from beknopt.markdown import escape_block, escape_inline
+from beknopt.formats.markdown import escape_block, escape_inline
 
 __all__ = ["render_markdown", "summary_with_sources"]
 
@@ -12,7 +12,7 @@ __all__ = ["render_markdown", "summary_with_sources"]
 def render_markdown(data: dict[str, Any]) -> str:
     """A readable page per article: title, metadata, summary, translation, warnings.
 
-    Everything from the article is escaped (``beknopt.markdown``): CMSs render these pages as HTML.
+    Everything from the article is escaped (``beknopt.formats.markdown``): CMSs render these pages as HTML.
     """
     meta = data.get("metadata") or {}
     lines = [f"# {escape_inline(data.get('title_en') or meta.get('title') or data.get('id'))}", ""]

@@ -33,14 +33,14 @@ from typing import Any
 from beknopt.batch.digest import DigestFile, digest_row
 from beknopt.batch.outcome import BatchOptions, BatchSummary, Outcome
 from beknopt.batch.outdir import OutputFolder, WriteRefusedError, json_bytes, read_inside
-from beknopt.batch.record import error_outcome, error_record, result_record
 from beknopt.batch.render import render_markdown
 from beknopt.batch.stream import StreamOutput
 from beknopt.document import BeknoptError, Document
+from beknopt.document.record import error_outcome, error_record, result_record
+from beknopt.engine.progress import Progress
 from beknopt.formats import to_ninjs
 from beknopt.inputs import Article
 from beknopt.pipeline import Pipeline
-from beknopt.progress import Progress
 from beknopt.stage import CLEAN, LANGUAGE, engine_guard, run_stage
 
 __all__ = ["NINJS_SUFFIX", "BatchRunner"]

@@ -11,7 +11,7 @@ class Finding:
     """One disagreement between a source sentence and its translation, for a person to check."""
 
     stage: str
-    kind: str  # "number" | "name" | "glossary" | "summary-support" (beknopt.provenance)
+    kind: str  # "number" | "name" | "glossary" | "summary-support" (beknopt.checks.provenance)
     sentence: int
     source: str  # the source's text of the number/name ("" when the translation added a number)
     output: str  # the translation's text of it ("" when missing)

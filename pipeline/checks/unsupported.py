@@ -1,6 +1,6 @@
 """Numbers and names of an English text (a summary, or one summary sentence) that occur in none of its sources.
 
-This is the one implementation behind both the pipeline's summary checks (``beknopt.provenance``: a summary
+This is the one implementation behind both the pipeline's summary checks (``beknopt.checks.provenance``: a summary
 sentence with a number or name found in no source sentence) and the evaluation harness's summary diagnostics
 (``beknopt.eval.diagnostics``: ``unsupported_numbers`` / ``unsupported_names``), so an editor's warning and
 an evaluation report can never disagree about what was invented.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from beknopt.textpatterns import OPENING_QUOTES
+from beknopt.cleaning.textpatterns import OPENING_QUOTES
 
 __all__ = ["headline_of", "parse_header"]
 

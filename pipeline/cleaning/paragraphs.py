@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from beknopt.textpatterns import CLOSERS, LIST_ITEM, OPENERS
+from beknopt.cleaning.textpatterns import CLOSERS, LIST_ITEM, OPENERS
 
 __all__ = ["is_list_item", "reflow_paragraphs"]
 

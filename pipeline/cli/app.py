@@ -19,7 +19,7 @@ from beknopt.cli.info import add_info_parser
 from beknopt.cli.models import add_models_parser
 from beknopt.cli.run import Terminated, add_run_parser
 from beknopt.cli.serve import add_serve_parser
-from beknopt.cliutil import ArgumentParser, UsageError
+from beknopt.cli.util import ArgumentParser, UsageError
 
 __all__ = ["build_parser", "main"]
 

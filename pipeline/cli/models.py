@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from beknopt.cli.common import EXIT_FAILED, EXIT_OK, error, print_help
-from beknopt.cliutil import ArgumentParser
+from beknopt.cli.util import ArgumentParser
 
 __all__ = ["add_models_parser", "list_models", "models_to_download", "to_safetensors"]
 

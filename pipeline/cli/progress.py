@@ -1,7 +1,7 @@
 """What ``beknopt run`` shows while it works: progress, messages, JSON events; stdout only for dry runs.
 
 Progress follows the model work, not only finished articles: a batch of articles spends minutes inside the
-models, so the :class:`Reporter` is also a :class:`beknopt.progress.Progress` sink (``begin``/``advance``) that
+models, so the :class:`Reporter` is also a :class:`beknopt.engine.progress.Progress` sink (``begin``/``advance``) that
 hears about every batch of sentences translated and of chunks summarised. Shown as (``--progress``):
 
 - ``bar``: one tqdm bar on a terminal of known width, redrawn as each batch finishes;
@@ -27,7 +27,7 @@ __all__ = ["LINE_INTERVAL", "MODES", "Reporter", "hide_loading_bars", "silence_l
 
 MODES = ("auto", "bar", "lines", "off")
 LINE_INTERVAL = 10.0  # seconds between plain progress lines (more often at every 5% of the articles)
-# a task's label and what it counts, by its unit (beknopt.progress)
+# a task's label and what it counts, by its unit (beknopt.engine.progress)
 LABELS = {"sentences": ("translating", "sentences"), "retries": ("translating again", "looping sentences"),
           "chunks": ("summarising", "chunks")}
 
@@ -224,7 +224,7 @@ class Reporter:
             self.bar.close()
             self.bar = None
 
-    # -- the model work (beknopt.progress.Progress) -----------------------------------------------
+    # -- the model work (beknopt.engine.progress.Progress) -----------------------------------------------
 
     def begin(self, unit: str, total: int) -> None:
         """A task of ``total`` units begins; the one before it is over."""

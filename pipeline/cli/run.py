@@ -288,7 +288,7 @@ def _exit_with(code: int) -> Any:
 
 
 def _ray_engine(settings: dict[str, Any], pipeline: Any) -> Any:
-    from beknopt.ray_engine import RayEngine, RaySettings
+    from beknopt.engine.ray import RayEngine, RaySettings
 
     ray_settings = RaySettings(
         address=settings.get("ray_address"), workers=settings.get("workers", 1),

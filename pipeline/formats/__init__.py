@@ -20,10 +20,10 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 from beknopt.document import InputError
+from beknopt.document.jsonio import load_json
 from beknopt.formats.common import FormatError, sniff_root
 from beknopt.formats.ninjs import NINJS_KEYS, is_ninjs, ninjs_document
 from beknopt.formats.ninjs_out import NINJS_VERSIONS, NinjsValidationError, ninjs_schema, to_ninjs, validate_ninjs
-from beknopt.jsonio import load_json
 
 if TYPE_CHECKING:
     from beknopt.document import Document

@@ -16,10 +16,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from beknopt.document import Document, InputError, to_document
+from beknopt.document.jsonio import JSONDepthError, load_json
 from beknopt.inputs.discover import os_reason
 from beknopt.inputs.paths import OutputKeys, safe_relpath
 from beknopt.inputs.records import DEFAULT_MAX_BYTES, FORMATS, Article, Source
-from beknopt.jsonio import JSONDepthError, load_json
 
 __all__ = ["count_articles", "read_articles"]
 

@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from beknopt.batch.record import error_outcome, error_record
 from beknopt.document import BeknoptError
-from beknopt.jsonio import JSONDepthError, load_json
+from beknopt.document.jsonio import JSONDepthError, load_json
+from beknopt.document.record import error_outcome, error_record
 
 try:
     import fcntl

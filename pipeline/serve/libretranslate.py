@@ -18,11 +18,11 @@ articles, and the one worker thread still owns the models:
   article extraction would drop the markup), the node's characters are repaired as the cleaner repairs them,
   then split, translate, check as above.
 
-``source=auto`` runs beknopt's language detector (``beknopt.language``) through the pipeline's language stage, so
-the server's ``--on-non-dutch`` decides about a text that is not Dutch: ``skip``/``fail`` answer 400 naming what
-is supported, ``translate`` translates it anyway with a warning. ``detectedLanguage`` is the language translated
-from, as in LibreTranslate: ``nl`` with the detector's confidence in percent (0.0 when the text was too short to
-tell and was taken as Dutch).
+``source=auto`` runs beknopt's language detector (``beknopt.cleaning.language``) through the pipeline's language
+stage, so the server's ``--on-non-dutch`` decides about a text that is not Dutch: ``skip``/``fail`` answer 400
+naming what is supported, ``translate`` translates it anyway with a warning. ``detectedLanguage`` is the language
+translated from, as in LibreTranslate: ``nl`` with the detector's confidence in percent (0.0 when the text was too
+short to tell and was taken as Dutch).
 
 Limits, auth and metrics are the service's: ``--max-body`` and ``--max-body-memory`` (``request_body``), the
 article limit ``--max-bytes`` as ``charLimit``, the keys of ``--api-key-file`` (as ``api_key`` or a Bearer
@@ -51,9 +51,9 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from beknopt.cleaning import normalise_punctuation
+from beknopt.cleaning.language import DEFAULT_DUTCH_THRESHOLD, assess, detect_language
 from beknopt.cleaning.repair import repair
 from beknopt.document import Document, InputError, title_is_first_paragraph
-from beknopt.language import DEFAULT_DUTCH_THRESHOLD, assess, detect_language
 from beknopt.serve.app import ApiError, BusyError, ServeSettings, drain_body, text_codec, valid_key
 from beknopt.serve.metrics import Metrics
 from beknopt.serve.records import MalformedBodyError, parse_json

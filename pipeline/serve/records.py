@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from beknopt.batch.record import error_record, result_record
 from beknopt.document import Document, InputError
-from beknopt.jsonio import JSONDepthError, load_json
+from beknopt.document.jsonio import JSONDepthError, load_json
+from beknopt.document.record import error_record, result_record
 
 __all__ = ["MalformedBodyError", "ParsedArticle", "article_from_body", "article_from_item", "article_from_xml",
            "document_from_input", "error_record", "parse_json", "parse_jobs_body", "parsed_document",
            "result_record"]  # the last
-# two are the batch runner's own (beknopt.batch.record), re-exported for the service's modules
+# two are the batch runner's own (beknopt.document.record), re-exported for the service's modules
 
 METADATA_FIELDS = ("title", "date", "url", "author")
 
@@ -179,7 +179,7 @@ def parse_jobs_body(body: bytes, jsonl: bool, *, max_bytes: int) -> list[ParsedA
 
 def parse_json(body: bytes) -> Any:
     """The body as JSON, or a ``MalformedBodyError`` that says where it broke; JSON nested deeper than
-    ``beknopt.jsonio.MAX_JSON_DEPTH`` is a ``JSONDepthError`` (an ``InputError``: a 422, not a 400), refused
+    ``beknopt.document.jsonio.MAX_JSON_DEPTH`` is a ``JSONDepthError`` (an ``InputError``: a 422, not a 400), refused
     before ``json`` recurses into it."""
     try:
         return load_json(body)

@@ -34,8 +34,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from beknopt.batch.record import error_outcome
 from beknopt.document import BeknoptError, Document
+from beknopt.document.record import error_outcome
 from beknopt.pipeline import Pipeline
 from beknopt.serve.jobs import JobArticle, JobStore, StoreUnavailableError
 from beknopt.serve.records import document_from_input, error_record, result_record
