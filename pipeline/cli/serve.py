@@ -137,8 +137,9 @@ def _cmd_serve(ns: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from beknopt.serve.app import ServeSettings, create_app
+        from beknopt.serve.app import create_app
         from beknopt.serve.jobs import JobStore, StateDirError, StateLock
+        from beknopt.serve.settings import ServeSettings
     except ImportError as exc:
         error(f"serve needs the '{getattr(exc, 'name', None) or exc}' package: pip install \"beknopt[serve]\"")
         return EXIT_USAGE

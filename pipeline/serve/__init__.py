@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = ["ApiError", "JobStore", "Scheduler", "ServeSettings", "create_app"]
 
-_EXPORTS = {"ApiError": "beknopt.serve.app", "ServeSettings": "beknopt.serve.app", "create_app": "beknopt.serve.app",
-            "JobStore": "beknopt.serve.jobs", "Scheduler": "beknopt.serve.scheduler"}
+_EXPORTS = {"ApiError": "beknopt.serve.app", "create_app": "beknopt.serve.app", "JobStore": "beknopt.serve.jobs",
+            "Scheduler": "beknopt.serve.scheduler", "ServeSettings": "beknopt.serve.settings"}
 
 if TYPE_CHECKING:
-    from beknopt.serve.app import ApiError, ServeSettings, create_app
+    from beknopt.serve.app import ApiError, create_app
     from beknopt.serve.jobs import JobStore
     from beknopt.serve.scheduler import Scheduler
+    from beknopt.serve.settings import ServeSettings
 
 
 def __getattr__(name: str) -> Any:

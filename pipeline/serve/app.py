@@ -22,9 +22,7 @@ import platform
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from importlib.resources import files
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -40,7 +38,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from beknopt import __version__
 from beknopt.document import Document, InputError
-from beknopt.inputs import DEFAULT_MAX_BYTES
 from beknopt.pipeline import Pipeline
 from beknopt.serve import openapi as docs
 from beknopt.serve.jobs import JobStore, StateLock, StoreUnavailableError
@@ -58,6 +55,7 @@ from beknopt.serve.records import (
     result_record,
 )
 from beknopt.serve.scheduler import NotReadyError, QueueFullError, Scheduler
+from beknopt.serve.settings import ServeSettings
 
 __all__ = ["ApiError", "BusyError", "ServeSettings", "create_app", "valid_key"]
 
@@ -87,28 +85,6 @@ TEXT_CHARSETS = frozenset({
 })
 DRAIN_BYTES = 64 * 1024 * 1024  # at most this much of a refused body is read and thrown away ...
 DRAIN_SECONDS = 10.0  # ... for at most this long; past either, the connection is closed
-
-
-@dataclass(frozen=True)
-class ServeSettings:
-    """Limits and state of the service (the pipeline's settings live in its ``PipelineConfig``)."""
-
-    state_dir: Path
-    max_body: int = 5_000_000  # bytes of one request body
-    max_body_memory: int = 64_000_000  # bytes of all request bodies held at once; past it a request gets 503
-    max_bytes: int = DEFAULT_MAX_BYTES  # bytes of one article, as ``beknopt run --max-bytes``
-    api_keys: tuple[str, ...] = field(default=(), repr=False)  # never printed
-    batch_wait_ms: float = 10.0
-    queue_size: int = 256  # articles waiting in memory (/v1/summarize)
-    job_queue_size: int = 100_000  # job articles waiting in the database
-    request_timeout: float = 120.0  # seconds a /v1/summarize call waits for its result
-    retry_after: int = 2  # seconds, in every 503
-    engine: str = "local"
-
-    def __post_init__(self) -> None:
-        if self.max_body_memory < self.max_body:
-            raise ValueError(f"max_body_memory ({self.max_body_memory:,}) must be at least max_body "
-                             f"({self.max_body:,}), or a body of the largest size could never be read")
 
 
 class ApiError(Exception):

@@ -54,10 +54,11 @@ from beknopt.cleaning import normalise_punctuation
 from beknopt.cleaning.language import DEFAULT_DUTCH_THRESHOLD, assess, detect_language
 from beknopt.cleaning.repair import repair
 from beknopt.document import Document, InputError, title_is_first_paragraph
-from beknopt.serve.app import ApiError, BusyError, ServeSettings, drain_body, text_codec, valid_key
+from beknopt.serve.app import ApiError, BusyError, drain_body, text_codec, valid_key
 from beknopt.serve.metrics import Metrics
 from beknopt.serve.records import MalformedBodyError, parse_json
 from beknopt.serve.scheduler import NotReadyError, QueueFullError, Scheduler
+from beknopt.serve.settings import ServeSettings
 from beknopt.stage import CHECK, CLEAN, LANGUAGE, SPLIT, TRANSLATE
 
 __all__ = ["PATHS", "LibreTranslateService", "add_libretranslate_routes", "error_json"]
